@@ -1,0 +1,102 @@
+# Starts a private PostgreSQL and Redis as plain processes on loopback; sourced by run.sh, test.sh and bench.sh.
+# Nothing system-wide is started: each server lives in a folder the caller chooses and stops with it.
+
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+
+say() { printf '%s\n' "$*" >&2; }
+
+# Installs the Debian packages for PostgreSQL and Redis when they are missing and we are root with apt-get;
+# otherwise says exactly what to install.
+ensure_servers_installed() {
+  local missing=()
+  [ -n "$PG_BIN" ] && [ -x "$PG_BIN/postgres" ] || missing+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "Installing ${missing[*]} (Debian packages; their system services are not started)..."
+    # policy-rc.d keeps the packages' own services from starting: we run private servers instead.
+    local policy=/usr/sbin/policy-rc.d created_policy=0
+    if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; created_policy=1; fi
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    local rc=$?
+    [ $created_policy = 1 ] && rm -f "$policy"
+    [ $rc = 0 ] || { say "apt-get install ${missing[*]} failed"; return 1; }
+    PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  else
+    say "Missing: ${missing[*]}. Install them first, e.g. 'sudo apt-get install ${missing[*]}' (Debian/Ubuntu)"
+    say "or 'brew install postgresql@15 redis' (macOS), then run this again."
+    return 1
+  fi
+}
+
+# PostgreSQL refuses to run as root, so as root we run it as the 'postgres' user.
+as_pg_user() {
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+# start_postgres DATA_DIR PORT [fast]: initialises DATA_DIR on first use, starts the server on 127.0.0.1:PORT and
+# creates the database 'concert_ticket'. With 'fast' it trades durability for speed (tests only).
+start_postgres() {
+  local dir=$1 port=$2 mode=${3:-}
+  mkdir -p "$dir"
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
+    chown postgres "$dir"
+  fi
+  if [ ! -s "$dir/PG_VERSION" ]; then
+    as_pg_user "$PG_BIN/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 --locale=C >"$dir.initdb.log" 2>&1 \
+      || { say "initdb failed, see $dir.initdb.log"; return 1; }
+  fi
+  local opts="-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300 -c shared_buffers=256MB"
+  opts="$opts -c shared_preload_libraries=pg_stat_statements"
+  [ "$mode" = fast ] && opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  as_pg_user "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -o "$opts" -w -t 60 start >/dev/null \
+    || { say "PostgreSQL did not start, see $dir/server.log"; tail -n 20 "$dir/server.log" >&2; return 1; }
+  "$PG_BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc \
+    "SELECT 1 FROM pg_database WHERE datname = 'concert_ticket'" | grep -q 1 \
+    || "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U postgres concert_ticket
+}
+
+stop_postgres() {
+  local dir=$1
+  [ -f "$dir/postmaster.pid" ] && as_pg_user "$PG_BIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1
+  return 0
+}
+
+# start_redis DIR PORT: a cache only, so no persistence.
+start_redis() {
+  local dir=$1 port=$2
+  mkdir -p "$dir"
+  redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --dir "$dir" \
+    --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
+    || { say "Redis did not start, see $dir/redis.log"; return 1; }
+  local i
+  for i in $(seq 1 50); do
+    redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG && return 0
+    sleep 0.1
+  done
+  say "Redis did not answer on 127.0.0.1:$port, see $dir/redis.log"; return 1
+}
+
+stop_redis() {
+  local dir=$1
+  if [ -f "$dir/redis.pid" ]; then
+    kill "$(cat "$dir/redis.pid")" 2>/dev/null
+    rm -f "$dir/redis.pid"
+  fi
+  return 0
+}
+
+# free_port: a TCP port nobody listens on, so parallel runs and other checkouts do not collide.
+free_port() {
+  local port
+  while :; do
+    port=$(( (RANDOM % 20000) + 30000 ))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
+  done
+}

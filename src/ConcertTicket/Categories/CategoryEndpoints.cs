@@ -1,0 +1,46 @@
+using ConcertTicket.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ConcertTicket.Categories;
+
+internal static class CategoryEndpoints
+{
+    public static IHostApplicationBuilder AddCategories(this IHostApplicationBuilder builder, bool withRefresher)
+    {
+        builder.Services.AddValidatedOptions<CategoriesOptions>(CategoriesOptions.Section,
+            o => OptionsValidation.Range("Categories:RefreshSeconds", o.RefreshSeconds, 1, 3600));
+        builder.Services.AddSingleton<CategoryQueries>();
+        builder.Services.AddSingleton<CategoryCache>();
+        if (withRefresher) builder.Services.AddHostedService<CategoryCacheRefresher>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapCategories(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/categories", ListAsync)
+            .WithTags("Categories")
+            .WithName("ListCategories")
+            .WithSummary("Seat categories with their price and the number of seats still free")
+            .Produces<CategoryList>()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        return app;
+    }
+
+    internal const string StaleHeader = "X-Cache-Stale";
+
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ListAsync(
+        CategoryCache cache, HttpContext context, CancellationToken ct)
+    {
+        var snapshot = await cache.GetAsync(ct);
+        if (snapshot is null)
+        {
+            context.Response.Headers.RetryAfter = "2";
+            return Problems.Create(StatusCodes.Status503ServiceUnavailable, "categories_unavailable",
+                "The categories are not available yet.", "Neither the cache nor the database can answer; retry shortly.");
+        }
+        var headers = context.Response.Headers;
+        headers.Age = ((long)Math.Max(0, cache.AgeOf(snapshot).TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (snapshot.Stale) headers[StaleHeader] = "true";
+        return TypedResults.Bytes(snapshot.Body, "application/json");
+    }
+}

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using ConcertTicket.Infrastructure;
+using Npgsql;
+
+namespace ConcertTicket.Expiry;
+
+internal sealed record ExpiredOrder(Guid OrderId, int CategoryId, DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// Ends pending orders whose hold is over and returns their seats (the seed's task queue). The deadline is in the
+/// order's row, so nothing is lost between "order created" and "task enqueued", and a crash loses nothing either.
+/// Works in batches of one statement each; SKIP LOCKED lets several workers share the work without handling an
+/// order twice. Runs every half second, so an order is at most about a second late.
+/// </summary>
+internal sealed partial class ExpiryWorker(
+    NpgsqlDataSource dataSource,
+    TimeProvider time,
+    ILogger<ExpiryWorker> logger) : BackgroundService
+{
+    public const int BatchSize = 1000;
+
+    private static readonly TimeSpan Period = TimeSpan.FromMilliseconds(500);
+
+    private const string ExpireBatchSql = """
+        WITH due AS (
+            SELECT id FROM orders
+            WHERE status = 'pending' AND expires_at <= now()
+            ORDER BY expires_at
+            LIMIT $1
+            FOR UPDATE SKIP LOCKED
+        ),
+        ended AS (
+            UPDATE orders o SET status = 'expired', ended_at = now()
+            FROM due WHERE o.id = due.id
+            RETURNING o.id, o.seat_id, o.category_id, o.expires_at
+        ),
+        freed AS (
+            UPDATE seats s SET order_id = NULL FROM ended WHERE s.id = ended.seat_id AND s.order_id = ended.id
+        ),
+        voided AS (
+            INSERT INTO gateway_voids (order_id) SELECT id FROM ended ON CONFLICT DO NOTHING
+        )
+        SELECT id, category_id, expires_at FROM ended
+        """;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Period, time);
+        do
+        {
+            try
+            {
+                while ((await RunOnceAsync(stoppingToken)).Count == BatchSize)
+                {
+                }
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogFailed(logger, e.Message);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>Expires one batch of overdue orders; returns what it expired.</summary>
+    public async Task<IReadOnlyList<ExpiredOrder>> RunOnceAsync(CancellationToken ct)
+    {
+        using var activity = Telemetry.Expiry.StartActivity("expiry.batch");
+        await using var command = dataSource.CreateCommand(ExpireBatchSql);
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = BatchSize });
+        var expired = new List<ExpiredOrder>();
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                expired.Add(new ExpiredOrder(reader.GetGuid(0), reader.GetInt32(1), reader.GetFieldValue<DateTimeOffset>(2)));
+            }
+        }
+        activity?.SetTag("expiry.count", expired.Count);
+        if (expired.Count > 0)
+        {
+            var lag = time.GetUtcNow() - expired[0].ExpiresAt;
+            LogExpired(logger, expired.Count, lag.TotalMilliseconds);
+        }
+        return expired;
+    }
+
+    [LoggerMessage(EventName = "OrdersExpired", Level = LogLevel.Information, Message = "Expired {Count} unpaid orders (oldest {LagMs:0} ms past its deadline)")]
+    private static partial void LogExpired(ILogger logger, int count, double lagMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Expiry pass failed, retrying: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string reason);
+}

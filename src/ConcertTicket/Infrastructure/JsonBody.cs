@@ -1,0 +1,80 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace ConcertTicket.Infrastructure;
+
+internal sealed class ApiOptions
+{
+    public const string Section = "Api";
+
+    /// <summary>Bodies larger than this get 413 without being read further.</summary>
+    public int MaxRequestBodyBytes { get; set; } = 16 * 1024;
+}
+
+/// <summary>Reads a small JSON request body, answering the client's mistakes with a problem instead of an exception.</summary>
+internal static class JsonBody
+{
+    public static async Task<(JsonDocument? Document, ProblemHttpResult? Problem)> ReadAsync(
+        HttpRequest request, IOptions<ApiOptions> options, CancellationToken ct)
+    {
+        if (!IsJson(request.ContentType))
+        {
+            return (null, Problems.Create(415, "unsupported_media_type", "The body must be JSON.",
+                "Send Content-Type: application/json."));
+        }
+        var limit = options.Value.MaxRequestBodyBytes;
+        if (request.ContentLength > limit) return (null, TooLarge(limit));
+
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(limit + 1, 4096));
+        try
+        {
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length > limit) return (null, TooLarge(limit));
+                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(limit + 1, buffer.Length * 2));
+                    buffer.AsSpan(0, length).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length), ct);
+                if (read == 0) break;
+                length += read;
+            }
+            if (length > limit) return (null, TooLarge(limit));
+            if (length == 0) return (null, Problems.Create(400, "invalid_json", "The body is empty.", "Send a JSON object."));
+            try
+            {
+                // The document keeps a reference to its input, so it gets its own copy of the (small) body.
+                var document = JsonDocument.Parse(buffer.AsSpan(0, length).ToArray(), new JsonDocumentOptions { MaxDepth = 16 });
+                if (document.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    document.Dispose();
+                    return (null, Problems.Create(400, "invalid_json", "The body must be a JSON object.", null));
+                }
+                return (document, null);
+            }
+            catch (JsonException e)
+            {
+                return (null, Problems.Create(400, "invalid_json", "The body is not valid JSON.", e.Message));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    public static bool IsJson(string? contentType) =>
+        contentType is not null
+        && (contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
+            || (contentType.StartsWith("application/", StringComparison.OrdinalIgnoreCase)
+                && contentType.Contains("+json", StringComparison.OrdinalIgnoreCase)));
+
+    private static ProblemHttpResult TooLarge(int limit) =>
+        Problems.Create(413, "payload_too_large", "The body is too large.", $"At most {limit} bytes are accepted.");
+}

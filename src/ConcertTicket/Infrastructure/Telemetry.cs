@@ -1,0 +1,16 @@
+using System.Diagnostics;
+
+namespace ConcertTicket.Infrastructure;
+
+/// <summary>The service's trace sources, one per feature.</summary>
+internal static class Telemetry
+{
+    public const string ServiceName = "concert-ticket";
+
+    public static readonly ActivitySource Orders = new("ConcertTicket.Orders");
+    public static readonly ActivitySource Payments = new("ConcertTicket.Payments");
+    public static readonly ActivitySource Expiry = new("ConcertTicket.Expiry");
+    public static readonly ActivitySource Categories = new("ConcertTicket.Categories");
+
+    public static readonly string[] SourceNames = [Orders.Name, Payments.Name, Expiry.Name, Categories.Name];
+}

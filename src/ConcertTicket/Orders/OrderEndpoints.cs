@@ -1,0 +1,132 @@
+using System.Text.Json;
+using ConcertTicket.Infrastructure;
+using ConcertTicket.Payments;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace ConcertTicket.Orders;
+
+internal static class OrderEndpoints
+{
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+    public const int MaxIdempotencyKeyLength = 64;
+
+    public static IHostApplicationBuilder AddOrders(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddValidatedOptions<OrderOptions>(OrderOptions.Section,
+            o => OptionsValidation.Range("Order:HoldSeconds", o.HoldSeconds, 5, 7 * 24 * 3600));
+        builder.Services.AddSingleton<OrderStore>();
+        builder.Services.AddSingleton<OrderPlacement>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapOrders(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/orders").WithTags("Orders");
+        group.MapPost("/", CreateAsync)
+            .WithName("CreateOrder")
+            .WithSummary("Claim a seat of a category for an email and get a Virtual Account to pay it")
+            .Accepts<CreateOrderRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status502BadGateway)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        group.MapGet("/{id}", GetAsync)
+            .WithName("GetOrder")
+            .WithSummary("An order's status, seat, Virtual Account and deadline")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return app;
+    }
+
+    private static async Task<Results<Created<OrderEnvelope>, ProblemHttpResult>> CreateAsync(
+        HttpRequest request,
+        OrderPlacement placement,
+        IOptions<ApiOptions> apiOptions,
+        [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
+        CancellationToken ct)
+    {
+        if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > MaxIdempotencyKeyLength
+            || idempotencyKey.Any(c => c is < '!' or > '~')))
+        {
+            return Problems.Validation($"{IdempotencyKeyHeader} must be 1 to {MaxIdempotencyKeyLength} printable ASCII characters.",
+                new Dictionary<string, string[]> { [IdempotencyKeyHeader] = ["is not a valid key"] });
+        }
+        var (document, problem) = await JsonBody.ReadAsync(request, apiOptions, ct);
+        if (problem is not null) return problem;
+        string email;
+        int categoryId;
+        using (document)
+        {
+            if (!TryReadCreateOrder(document!.RootElement, out email, out categoryId, out var errors))
+            {
+                return Problems.Validation("The order is not valid; see errors.", errors);
+            }
+        }
+
+        var placed = await placement.PlaceAsync(email, categoryId, idempotencyKey, ct);
+        return placed.Outcome switch
+        {
+            PlacementOutcome.Created or PlacementOutcome.Replayed =>
+                TypedResults.Created($"/orders/{placed.Order!.Id}", new OrderEnvelope(placed.Order.ToView())),
+            PlacementOutcome.UnknownCategory => Problems.Create(404, "unknown_category", "No such category.",
+                $"Category {categoryId} does not exist."),
+            PlacementOutcome.AlreadyOrdered => Problems.Create(409, "already_ordered", "This email already has an order.",
+                "One ticket per email: an order for this email is pending or paid."),
+            PlacementOutcome.SoldOut => Problems.Create(409, "sold_out", "This category is sold out.",
+                $"Category {categoryId} has no free seat left; seats come back when unpaid holds expire."),
+            PlacementOutcome.IdempotencyKeyReused => Problems.Create(422, "idempotency_key_reused",
+                "This Idempotency-Key was used for a different order.",
+                "Use a new key for a new order; a retry must send the same email and category."),
+            PlacementOutcome.PaymentUnavailable => PaymentProblem(placed.Charge!),
+            _ => throw new InvalidOperationException($"Unhandled outcome {placed.Outcome}"),
+        };
+    }
+
+    private static ProblemHttpResult PaymentProblem(ChargeResult charge)
+    {
+        var status = charge.Failure == ChargeFailure.Unreachable ? 503 : 502;
+        return Problems.Create(status, "payment_unavailable", "The payment gateway could not create a Virtual Account.",
+            "The order was cancelled and its seat released; try again shortly.");
+    }
+
+    private static async Task<Results<Ok<OrderEnvelope>, ProblemHttpResult>> GetAsync(string id, OrderStore store, CancellationToken ct)
+    {
+        var order = Guid.TryParse(id, out var orderId) ? await store.GetAsync(orderId, ct) : null;
+        return order is null
+            ? Problems.Create(404, "unknown_order", "No such order.", $"Order '{id}' does not exist.")
+            : TypedResults.Ok(new OrderEnvelope(order.ToView()));
+    }
+
+    /// <summary>Field by field, so that each mistake gets its own message.</summary>
+    internal static bool TryReadCreateOrder(JsonElement body, out string email, out int categoryId,
+        out Dictionary<string, string[]> errors)
+    {
+        errors = [];
+        email = "";
+        categoryId = 0;
+        if (!body.TryGetProperty("email", out var emailElement) || emailElement.ValueKind == JsonValueKind.Null)
+            errors["email"] = ["is required"];
+        else if (emailElement.ValueKind != JsonValueKind.String)
+            errors["email"] = ["must be a string"];
+        else if (!EmailAddress.TryNormalize(emailElement.GetString(), out var normalized, out var error))
+            errors["email"] = [error];
+        else
+            email = normalized;
+
+        if (!body.TryGetProperty("category_id", out var categoryElement) || categoryElement.ValueKind == JsonValueKind.Null)
+            errors["category_id"] = ["is required"];
+        else if (categoryElement.ValueKind != JsonValueKind.Number || !categoryElement.TryGetInt32(out categoryId))
+            errors["category_id"] = ["must be an integer"];
+        else if (categoryId <= 0)
+            errors["category_id"] = ["must be a positive integer"];
+        return errors.Count == 0;
+    }
+}
+
+/// <summary>The body of POST /orders.</summary>
+internal sealed record CreateOrderRequest(string Email, int CategoryId);

@@ -1,0 +1,177 @@
+using Npgsql;
+
+namespace ConcertTicket.Orders;
+
+internal enum ClaimOutcome { Claimed, UnknownCategory, AlreadyOrdered, SoldOut, DuplicateIdempotencyKey }
+
+internal sealed record ClaimResult(ClaimOutcome Outcome, OrderRow? Order = null);
+
+/// <summary>An order row with its seat (the seat only while the order holds it).</summary>
+internal sealed record OrderRow(
+    Guid Id,
+    string Email,
+    int CategoryId,
+    long Total,
+    string Status,
+    string? VaNumber,
+    string? Bank,
+    string? IdempotencyKey,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset ExpiresAt,
+    DateTimeOffset? PaidAt,
+    int? SeatRow,
+    int? SeatColumn)
+{
+    public OrderView ToView() => new(Id, Total, VaNumber, Bank, Status, CategoryId,
+        SeatRow is { } row && SeatColumn is { } column ? new SeatView(row, column) : null, ExpiresAt, PaidAt);
+}
+
+/// <summary>
+/// The SQL of orders: where a seat is claimed and released. Each statement is one round trip and its own
+/// transaction; the database enforces the invariants (one active order per email, one holder per seat).
+/// </summary>
+internal sealed class OrderStore(NpgsqlDataSource dataSource)
+{
+    /// <summary>
+    /// Claims the first free seat of the category and records a pending order, in one statement. A fan with an
+    /// active order claims nothing; a concurrent twin that slips past that check is stopped by the unique index on
+    /// active emails, which rolls the whole statement back (seat included).
+    /// </summary>
+    private const string ClaimSql = """
+        WITH existing AS (
+            SELECT id FROM orders WHERE email = $2 AND status IN ('pending', 'paid')
+        ),
+        category AS (
+            SELECT id, price FROM categories WHERE id = $3
+        ),
+        seat AS (
+            SELECT s.id FROM seats s
+            WHERE s.category_id = $3 AND s.order_id IS NULL AND NOT EXISTS (SELECT 1 FROM existing)
+            ORDER BY s.id
+            LIMIT 1
+            FOR UPDATE SKIP LOCKED
+        ),
+        claimed AS (
+            UPDATE seats s SET order_id = $1 FROM seat WHERE s.id = seat.id
+            RETURNING s.id, s.row_no, s.col_no
+        ),
+        created AS (
+            INSERT INTO orders (id, email, category_id, seat_id, total, expires_at, idempotency_key, bank)
+            SELECT $1, $2, $3, claimed.id, category.price, now() + $4, $5, $6 FROM claimed, category
+            RETURNING total, created_at, expires_at
+        )
+        SELECT EXISTS (SELECT 1 FROM category), EXISTS (SELECT 1 FROM existing),
+               claimed.row_no, claimed.col_no, created.total, created.created_at, created.expires_at
+        FROM (VALUES (1)) AS one (x)
+        LEFT JOIN claimed ON true
+        LEFT JOIN created ON true
+        """;
+
+    private const string SelectOrderSql = """
+        SELECT o.id, o.email, o.category_id, o.total, o.status, o.va_number, o.bank, o.idempotency_key,
+               o.created_at, o.expires_at, o.paid_at,
+               CASE WHEN o.status IN ('pending', 'paid') THEN s.row_no END,
+               CASE WHEN o.status IN ('pending', 'paid') THEN s.col_no END
+        FROM orders o LEFT JOIN seats s ON s.id = o.seat_id
+        """;
+
+    private const string GetSql = SelectOrderSql + " WHERE o.id = $1";
+
+    private const string GetByIdempotencyKeySql = SelectOrderSql + " WHERE o.idempotency_key = $1";
+
+    private const string SetVirtualAccountSql = """
+        UPDATE orders SET va_number = $2, gateway_transaction_id = $3
+        WHERE id = $1 AND status IN ('pending', 'paid')
+        """;
+
+    /// <summary>
+    /// Ends a pending order and frees its seat in one statement; the gateway is told later (gateway_voids), so a
+    /// slow gateway never delays the seat's return.
+    /// </summary>
+    private const string CancelSql = """
+        WITH ended AS (
+            UPDATE orders SET status = 'cancelled', ended_at = now(), cancel_reason = $2
+            WHERE id = $1 AND status = 'pending'
+            RETURNING id, seat_id
+        ),
+        freed AS (
+            UPDATE seats s SET order_id = NULL FROM ended WHERE s.id = ended.seat_id AND s.order_id = ended.id
+        ),
+        voided AS (
+            INSERT INTO gateway_voids (order_id) SELECT id FROM ended ON CONFLICT DO NOTHING
+        )
+        SELECT count(*) FROM ended
+        """;
+
+    public async Task<ClaimResult> ClaimAsync(Guid orderId, string email, int categoryId, TimeSpan hold,
+        string? idempotencyKey, string bank, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(ClaimSql);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orderId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = email });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = categoryId });
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = hold });
+        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = idempotencyKey, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = bank });
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            if (!reader.GetBoolean(0)) return new ClaimResult(ClaimOutcome.UnknownCategory);
+            if (reader.GetBoolean(1)) return new ClaimResult(ClaimOutcome.AlreadyOrdered);
+            if (reader.IsDBNull(2)) return new ClaimResult(ClaimOutcome.SoldOut);
+            return new ClaimResult(ClaimOutcome.Claimed, new OrderRow(
+                orderId, email, categoryId, reader.GetInt64(4), OrderStatus.Pending, null, bank, idempotencyKey,
+                reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6), null,
+                reader.GetInt32(2), reader.GetInt32(3)));
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            return new ClaimResult(e.ConstraintName == "orders_idempotency_key"
+                ? ClaimOutcome.DuplicateIdempotencyKey
+                : ClaimOutcome.AlreadyOrdered);
+        }
+    }
+
+    public Task<OrderRow?> GetAsync(Guid id, CancellationToken ct) =>
+        QuerySingleAsync(GetSql, new NpgsqlParameter<Guid> { TypedValue = id }, ct);
+
+    public Task<OrderRow?> GetByIdempotencyKeyAsync(string key, CancellationToken ct) =>
+        QuerySingleAsync(GetByIdempotencyKeySql, new NpgsqlParameter<string> { TypedValue = key }, ct);
+
+    /// <returns>False when the order ended meanwhile (the VA is then not recorded).</returns>
+    public async Task<bool> SetVirtualAccountAsync(Guid id, string vaNumber, string? transactionId, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(SetVirtualAccountSql);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = vaNumber });
+        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = transactionId, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        return await command.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    /// <returns>True when this call ended the order (it was pending).</returns>
+    public async Task<bool> CancelAsync(Guid id, string reason, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(CancelSql);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = reason });
+        return (long)(await command.ExecuteScalarAsync(ct))! == 1;
+    }
+
+    private async Task<OrderRow?> QuerySingleAsync(string sql, NpgsqlParameter parameter, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.Add(parameter);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) return null;
+        return new OrderRow(
+            reader.GetGuid(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt64(3), reader.GetString(4),
+            reader.IsDBNull(5) ? null : reader.GetString(5),
+            reader.IsDBNull(6) ? null : reader.GetString(6),
+            reader.IsDBNull(7) ? null : reader.GetString(7),
+            reader.GetFieldValue<DateTimeOffset>(8), reader.GetFieldValue<DateTimeOffset>(9),
+            reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
+            reader.IsDBNull(11) ? null : reader.GetInt32(11),
+            reader.IsDBNull(12) ? null : reader.GetInt32(12));
+    }
+}

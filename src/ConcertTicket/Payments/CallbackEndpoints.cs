@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Text.Json;
+using ConcertTicket.Infrastructure;
+using ConcertTicket.Orders;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace ConcertTicket.Payments;
+
+internal sealed record CallbackResult(Guid OrderId, string Status, bool Changed);
+
+internal sealed record CallbackEnvelope(CallbackResult Data);
+
+/// <summary>
+/// POST /payments/callback: Midtrans's HTTP notification. Acts only on a verified signature and a matching amount;
+/// idempotent and order-proof (a late pending or expire never undoes a settlement), and answers 200 to anything
+/// valid that needs no change, so Midtrans stops retrying.
+/// </summary>
+internal static partial class CallbackEndpoints
+{
+    public static IEndpointRouteBuilder MapPaymentCallbacks(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/payments/callback", HandleAsync)
+            .WithTags("Payments")
+            .WithName("PaymentCallback")
+            .WithSummary("Midtrans HTTP notification (signed)")
+            .Accepts<MidtransTransaction>("application/json")
+            .Produces<CallbackEnvelope>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        return app;
+    }
+
+    private static async Task<Results<Ok<CallbackEnvelope>, ProblemHttpResult>> HandleAsync(
+        HttpRequest request, OrderStore orders, PaymentStore payments, IOptions<PaymentOptions> options,
+        ILoggerFactory loggers, CancellationToken ct)
+    {
+        var logger = loggers.CreateLogger("ConcertTicket.Payments.Callback");
+        MidtransTransaction? n;
+        try
+        {
+            n = await JsonSerializer.DeserializeAsync(request.Body, AppJsonContext.Default.MidtransTransaction, ct);
+        }
+        catch (JsonException e)
+        {
+            return Problems.Create(400, "invalid_json", "The body is not valid JSON.", e.Message);
+        }
+        if (n is null) return Problems.Create(400, "invalid_json", "The body is not valid JSON.", "Expected a JSON object.");
+
+        using var activity = Telemetry.Payments.StartActivity("callback.verify");
+        activity?.SetTag("order.id", n.OrderId);
+        activity?.SetTag("payment.transaction_status", n.TransactionStatus);
+        if (n.OrderId is null || n.StatusCode is null || n.GrossAmount is null
+            || !MidtransSignature.IsValid(n.OrderId, n.StatusCode, n.GrossAmount, options.Value.ServerKey, n.SignatureKey))
+        {
+            LogRejected(logger, n.OrderId, n.SignatureKey is null ? "missing signature" : "invalid signature");
+            activity?.SetTag("callback.outcome", "invalid_signature");
+            return Problems.Create(401, "invalid_signature", "The notification's signature is missing or wrong.",
+                "signature_key must be SHA-512(order_id + status_code + gross_amount + server key).");
+        }
+        if (string.IsNullOrEmpty(n.TransactionStatus))
+        {
+            return Problems.Validation("transaction_status is required.",
+                new Dictionary<string, string[]> { ["transaction_status"] = ["is required"] });
+        }
+
+        var order = Guid.TryParse(n.OrderId, out var orderId) ? await orders.GetAsync(orderId, ct) : null;
+        if (order is null)
+        {
+            LogUnknownOrder(logger, n.OrderId);
+            return Problems.Create(404, "unknown_order", "No such order.", $"Order '{n.OrderId}' does not exist here.");
+        }
+        if (!decimal.TryParse(n.GrossAmount, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount)
+            || amount != order.Total)
+        {
+            LogAmountMismatch(logger, orderId, n.GrossAmount, order.Total);
+            activity?.SetTag("callback.outcome", "amount_mismatch");
+            return Problems.Create(422, "amount_mismatch", "The amount does not match the order.",
+                $"gross_amount {n.GrossAmount} is not the order's total {order.Total}.");
+        }
+
+        var status = n.TransactionStatus.ToLowerInvariant();
+        var paid = status == "settlement" || (status == "capture" && string.Equals(n.FraudStatus, "accept", StringComparison.OrdinalIgnoreCase));
+        var changed = false;
+        if (paid)
+        {
+            var outcome = await payments.SettleAsync(orderId, n.TransactionId, ct);
+            changed = outcome is SettlementOutcome.Paid or SettlementOutcome.PaidLate or SettlementOutcome.RefundRequired;
+            if (outcome == SettlementOutcome.RefundRequired) LogRefundRequired(logger, orderId);
+            activity?.SetTag("callback.outcome", outcome.ToString());
+        }
+        else if (status is "expire" or "cancel" or "deny" or "failure")
+        {
+            // Only a pending order ends here: a late expire never undoes a settlement.
+            changed = await orders.CancelAsync(orderId, "gateway: " + status, ct);
+            activity?.SetTag("callback.outcome", changed ? "cancelled" : "no_change");
+        }
+        else if (status is "refund" or "partial_refund")
+        {
+            changed = await payments.RecordRefundAsync(orderId, status, ct);
+            activity?.SetTag("callback.outcome", changed ? "refund_recorded" : "no_change");
+        }
+        else
+        {
+            // pending, authorize, a capture under fraud challenge, or a status Midtrans adds later: nothing to do.
+            activity?.SetTag("callback.outcome", "no_change");
+        }
+
+        var now = changed ? await payments.GetStatusAsync(orderId, ct) ?? order.Status : order.Status;
+        LogHandled(logger, orderId, status, now, changed);
+        return TypedResults.Ok(new CallbackEnvelope(new CallbackResult(orderId, now, changed)));
+    }
+
+    [LoggerMessage(EventName = "CallbackRejected", Level = LogLevel.Warning, Message = "Payment callback rejected for order {OrderId}: {Reason}")]
+    private static partial void LogRejected(ILogger logger, string? orderId, string reason);
+
+    [LoggerMessage(EventName = "CallbackUnknownOrder", Level = LogLevel.Warning, Message = "Signed payment callback for unknown order {OrderId}")]
+    private static partial void LogUnknownOrder(ILogger logger, string? orderId);
+
+    [LoggerMessage(EventName = "CallbackAmountMismatch", Level = LogLevel.Warning, Message = "Payment callback for order {OrderId} has gross_amount {GrossAmount}, the order's total is {Total}")]
+    private static partial void LogAmountMismatch(ILogger logger, Guid orderId, string? grossAmount, long total);
+
+    [LoggerMessage(EventName = "RefundRequired", Level = LogLevel.Warning, Message = "Order {OrderId} was paid after its hold ended and no seat is left: refund required")]
+    private static partial void LogRefundRequired(ILogger logger, Guid orderId);
+
+    [LoggerMessage(EventName = "CallbackHandled", Level = LogLevel.Information, Message = "Payment callback {TransactionStatus} for order {OrderId}: {OrderStatus} (changed: {Changed})")]
+    private static partial void LogHandled(ILogger logger, Guid orderId, string transactionStatus, string orderStatus, bool changed);
+}

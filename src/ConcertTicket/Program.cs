@@ -1,0 +1,3 @@
+using ConcertTicket.Hosting;
+
+return await Cli.RunAsync(args);
