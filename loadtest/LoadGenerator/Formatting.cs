@@ -16,10 +16,10 @@ internal static class Formatting
         vus.ToString(CultureInfo.InvariantCulture),
         stats.Rps.ToString("0", CultureInfo.InvariantCulture),
         Percent(stats.ErrorPercent),
-        Millis(stats.Latency.Avg),
-        Millis(stats.Latency.P75),
-        Millis(stats.Latency.P90),
-        Millis(stats.Latency.P95),
+        Millis(stats.LatencyMs.Avg),
+        Millis(stats.LatencyMs.P75),
+        Millis(stats.LatencyMs.P90),
+        Millis(stats.LatencyMs.P95),
     ];
 
     public static string[] DetailRow(string title, RequestStats stats) =>
@@ -29,13 +29,13 @@ internal static class Formatting
         stats.Rps.ToString("0.0", CultureInfo.InvariantCulture),
         stats.Errors.ToString(CultureInfo.InvariantCulture),
         Percent(stats.ErrorPercent),
-        Millis(stats.Latency.Avg),
-        Millis(stats.Latency.P50),
-        Millis(stats.Latency.P75),
-        Millis(stats.Latency.P90),
-        Millis(stats.Latency.P95),
-        Millis(stats.Latency.P99),
-        Millis(stats.Latency.Max),
+        Millis(stats.LatencyMs.Avg),
+        Millis(stats.LatencyMs.P50),
+        Millis(stats.LatencyMs.P75),
+        Millis(stats.LatencyMs.P90),
+        Millis(stats.LatencyMs.P95),
+        Millis(stats.LatencyMs.P99),
+        Millis(stats.LatencyMs.Max),
     ];
 
     public static string Title(string name, RunReport report) => name switch

@@ -94,19 +94,19 @@ internal static class HtmlReport
         html.Append("<h2>Over time</h2>\n");
         var perSecond = report.PerSecond;
         html.Append(SvgChart.Render("Requests per second", "requests/s",
-            perSecond.Select(series => Line(series.Name, series.Requests.Select(v => (double)v).ToList())).ToList()));
+            perSecond.Select(series => Line(series.Name, Rates(series.Requests, report.LastSecondWidth))).ToList()));
         foreach (var series in perSecond.Skip(1).Append(perSecond[0]))
         {
             html.Append(SvgChart.Render($"Latency per second: {Formatting.Title(series.Name, report)}", "ms",
             [
-                new ChartLine("p50", "#2ca02c", Gaps(series, series.P50)),
-                new ChartLine("p90", "#ff7f0e", Gaps(series, series.P90)),
-                new ChartLine("p95", "#d62728", Gaps(series, series.P95)),
+                new ChartLine("p50", "#2ca02c", Gaps(series, series.P50Ms)),
+                new ChartLine("p90", "#ff7f0e", Gaps(series, series.P90Ms)),
+                new ChartLine("p95", "#d62728", Gaps(series, series.P95Ms)),
             ]));
         }
 
         html.Append(SvgChart.Render("Errors per second", "errors/s",
-            perSecond.Select(series => Line(series.Name, series.Errors.Select(v => (double)v).ToList())).ToList()));
+            perSecond.Select(series => Line(series.Name, Rates(series.Errors, report.LastSecondWidth))).ToList()));
 
         var c = report.Client;
         html.Append("<h2>Run</h2>\n");
@@ -121,13 +121,18 @@ internal static class HtmlReport
             ["loadgen CPU", string.Create(CultureInfo.InvariantCulture, $"{c.CpuSeconds:0.0} CPU-s, {c.CpuPercentOfOneCore:0}% of one core ({c.ProcessorCount} cores on the machine)")],
             ["loadgen GC", string.Create(CultureInfo.InvariantCulture, $"gen0/1/2 {c.Gen0Collections}/{c.Gen1Collections}/{c.Gen2Collections}, {c.AllocatedMegabytes:0} MB allocated")],
         ]);
-        html.Append("<p class=\"meta\">Latency is from sending the request to reading the last byte of the answer, for every request including failed ones (like k6's http_req_duration). A request counts in the second it ended; the last second is partial.</p>\n");
+        html.Append("<p class=\"meta\">Latency is from sending the request to reading the last byte of the answer, for every request including failed ones (like k6's http_req_duration). A request counts in the second it ended; the last, partial second is scaled to a full one in the rate charts.</p>\n");
         html.Append("</body>\n</html>\n");
         return html.ToString();
     }
 
     private static ChartLine Line(string name, IReadOnlyList<double> values) =>
         new(name, Colors.GetValueOrDefault(name, "#9467bd"), values, Dashed: name == ReportBuilder.OverallName);
+
+    /// <summary>Counts per second as rates; the last, partial second is scaled up to a full one.</summary>
+    private static List<double> Rates(IReadOnlyList<int> counts, double lastSecondWidth) =>
+        counts.Select((count, second) => second == counts.Count - 1 ? Math.Round(count / Math.Max(0.05, lastSecondWidth)) : count)
+            .ToList();
 
     private static List<double> Gaps(TimeSeries series, IReadOnlyList<double> values) =>
         values.Select((value, second) => series.Requests[second] == 0 ? double.NaN : value).ToList();

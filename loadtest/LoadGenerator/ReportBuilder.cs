@@ -66,7 +66,7 @@ internal static class ReportBuilder
                 ExpectedStatuses: [200, 201, 409],
                 CommandLine: string.Join(' ', ["loadgen", .. args])),
             ElapsedSeconds: elapsedSeconds,
-            EndedBecause: run.StoppedByUser ? "interrupted"
+            EndedBecause: run.StoppedByUser ? "Ctrl+C"
                 : run.StoppedBySellOut ? "sold out"
                 : "duration",
             Overall: overall.Stats(elapsedSeconds),
@@ -87,6 +87,7 @@ internal static class ReportBuilder
                 Seconds(run.SellOut.ConfirmedAtMs),
                 Seconds(lastOrderMs)),
             Client: run.Client,
+            LastSecondWidth: Math.Round(elapsedSeconds - (seconds - 1), 3),
             PerSecond: [overall.Series(), .. accumulators.Select(a => a.Series())]);
     }
 
@@ -181,7 +182,7 @@ internal static class ReportBuilder
                 ErrorCauses: _errorCauses.OrderByDescending(pair => pair.Value).ToDictionary(),
                 StatusCodes: _statusCodes.OrderBy(pair => pair.Key)
                     .ToDictionary(pair => pair.Key == 0 ? "no response" : pair.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), pair => pair.Value),
-                Latency: latency);
+                LatencyMs: latency);
         }
 
         /// <summary>Call after <see cref="Stats"/>, which sorts the samples.</summary>

@@ -14,6 +14,7 @@ internal sealed record RunReport(
     ScenarioSummary Scenario,
     SellOutSummary SellOut,
     ClientUsage Client,
+    double LastSecondWidth,
     IReadOnlyList<TimeSeries> PerSecond);
 
 internal sealed record RunParameters(
@@ -37,7 +38,7 @@ internal sealed record RequestStats(
     double ErrorPercent,
     IReadOnlyDictionary<string, long> ErrorCauses,
     IReadOnlyDictionary<string, long> StatusCodes,
-    LatencyStats Latency);
+    LatencyStats LatencyMs);
 
 /// <summary>Milliseconds; percentiles interpolate between closest ranks, as k6 does.</summary>
 internal sealed record LatencyStats(double Avg, double Min, double P50, double P75, double P90, double P95, double P99, double Max);
@@ -60,14 +61,17 @@ internal sealed record SellOutSummary(
     double? ConfirmedSeconds,
     double? LastOrderCreatedSeconds);
 
-/// <summary>Columns indexed by second since the start (a request counts in the second it ended).</summary>
+/// <summary>
+/// Columns indexed by second since the start; a request counts in the second it ended. The last second
+/// is usually partial: <see cref="RunReport.LastSecondWidth"/> says how much of it the run lasted.
+/// </summary>
 internal sealed record TimeSeries(
     string Name,
     IReadOnlyList<int> Requests,
     IReadOnlyList<int> Errors,
-    IReadOnlyList<double> P50,
-    IReadOnlyList<double> P90,
-    IReadOnlyList<double> P95);
+    IReadOnlyList<double> P50Ms,
+    IReadOnlyList<double> P90Ms,
+    IReadOnlyList<double> P95Ms);
 
 [JsonSourceGenerationOptions(
     WriteIndented = true,

@@ -53,14 +53,17 @@ internal static class SvgChart
         Append(svg, $"<text x=\"{Left + (plotWidth / 2)}\" y=\"{Height - 6}\" text-anchor=\"middle\" class=\"tick\">seconds since start</text>");
         Append(svg, $"<rect x=\"{Left}\" y=\"{Top}\" width=\"{plotWidth}\" height=\"{plotHeight}\" class=\"frame\"/>");
 
-        foreach (var line in lines)
+        for (var index = 0; index < lines.Count; index++)
         {
+            // Earlier lines are drawn wider, so a line that another one covers exactly still shows.
+            var line = lines[index];
+            var width = 2 + ((lines.Count - 1 - index) * 1.5);
             var dash = line.Dashed ? " stroke-dasharray=\"6 4\"" : "";
             foreach (var run in Runs(line.Values))
             {
                 var coordinates = string.Join(' ', run.Select(i =>
                     string.Create(CultureInfo.InvariantCulture, $"{X(i):0.0},{Y(line.Values[i]):0.0}")));
-                Append(svg, $"<polyline points=\"{coordinates}\" fill=\"none\" stroke=\"{line.Color}\" stroke-width=\"2\"{dash}/>");
+                Append(svg, $"<polyline points=\"{coordinates}\" fill=\"none\" stroke=\"{line.Color}\" stroke-width=\"{width:0.0}\"{dash}/>");
                 if (points <= 120)
                 {
                     foreach (var i in run)

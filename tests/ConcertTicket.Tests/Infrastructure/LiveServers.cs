@@ -1,0 +1,76 @@
+using ConcertTicket.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace ConcertTicket.Tests.Infrastructure;
+
+/// <summary>
+/// The real PostgreSQL and Redis that scripts/test.sh starts. One fresh database per test run, migrated and seeded
+/// by the service's own migrator and seeder; tests isolate themselves with their own categories and emails.
+/// </summary>
+public sealed class LiveServers : IAsyncLifetime
+{
+    public string ServerConnectionString { get; } = Environment.GetEnvironmentVariable("CONCERT_TICKET_TEST_POSTGRES")
+        ?? throw new InvalidOperationException("CONCERT_TICKET_TEST_POSTGRES is not set: run the tests with scripts/test.sh.");
+
+    public string RedisConfiguration { get; } = Environment.GetEnvironmentVariable("CONCERT_TICKET_TEST_REDIS")
+        ?? throw new InvalidOperationException("CONCERT_TICKET_TEST_REDIS is not set: run the tests with scripts/test.sh.");
+
+    public string DatabaseName { get; } = "ct_test_" + Guid.NewGuid().ToString("N")[..12];
+
+    public string ConnectionString { get; private set; } = "";
+
+    internal NpgsqlDataSource DataSource { get; private set; } = null!;
+
+    internal IConnectionMultiplexer Redis { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        ConnectionString = await CreateDatabaseAsync(DatabaseName);
+        DataSource = NpgsqlDataSource.Create(Postgres.WithDefaults(ConnectionString));
+        await new Migrator(DataSource, NullLogger<Migrator>.Instance).MigrateAsync(CancellationToken.None);
+        await new Seeder(DataSource).SeedAsync(CancellationToken.None);
+        Redis = await ConnectionMultiplexer.ConnectAsync(RedisConfiguration);
+    }
+
+    /// <summary>Creates an empty database on the test server and returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync(string name)
+    {
+        await using (var admin = new NpgsqlConnection(ServerConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+        return new NpgsqlConnectionStringBuilder(ServerConnectionString) { Database = name }.ConnectionString;
+    }
+
+    /// <summary>Configuration overrides that point the service at this stack.</summary>
+    public string[] Args(params string[] extra) =>
+    [
+        $"--ConnectionStrings:Postgres={ConnectionString}",
+        $"--ConnectionStrings:Redis={RedisConfiguration}",
+        "--Payment:Gateway=Fake",
+        $"--Payment:ServerKey={ServerKey}",
+        "--Payment:Fake:LatencyMs=0",
+        "--Logging:LogLevel:Default=Warning",
+        .. extra,
+    ];
+
+    public const string ServerKey = "test-server-key";
+
+    public async Task DisposeAsync()
+    {
+        await DataSource.DisposeAsync();
+        await Redis.DisposeAsync();
+        NpgsqlConnection.ClearAllPools();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class LiveServersGroup : ICollectionFixture<LiveServers>
+{
+    // One collection: the tests share one database and one Redis and run one class at a time.
+    public const string Name = "stack";
+}
