@@ -12,7 +12,7 @@ internal static class HtmlReport
         h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
         .meta { color: #555; margin: 0 0 12px; }
         table { border-collapse: collapse; margin: 6px 0 14px; } th, td { border: 1px solid #ddd; padding: 4px 10px; text-align: right; }
-        th { background: #f4f5f7; } td:first-child, th:first-child { text-align: left; }
+        th { background: #f4f5f7; } td:first-child, th:first-child, table.text td, table.text th { text-align: left; }
         .bad { color: #c62828; font-weight: 600; } .ok { color: #2e7d32; }
         svg { display: block; margin: 4px 0 18px; max-width: 100%; height: auto; }
         .chart-title { font-size: 15px; font-weight: 600; fill: #222; } .tick { font-size: 11px; fill: #555; } .legend { font-size: 12px; fill: #222; }
@@ -64,7 +64,8 @@ internal static class HtmlReport
 
         Table(html, ["Request", "Status codes"],
             report.Requests.Select(s => (IReadOnlyList<string>)
-                [Formatting.Title(s.Name, report), string.Join(", ", s.StatusCodes.Select(pair => $"{pair.Key}: {pair.Value}"))]));
+                [Formatting.Title(s.Name, report), string.Join(", ", s.StatusCodes.Select(pair => $"{pair.Key}: {pair.Value}"))]),
+            text: true);
 
         if (p.OnlyGetPath is null)
         {
@@ -94,7 +95,7 @@ internal static class HtmlReport
         html.Append("<h2>Over time</h2>\n");
         var perSecond = report.PerSecond;
         html.Append(SvgChart.Render("Requests per second", "requests/s",
-            perSecond.Select(series => Line(series.Name, Rates(series.Requests, report.LastSecondWidth))).ToList()));
+            perSecond.Select(series => Line(series.Name, Rates(series.Requests, report.LastSecondWidth))).ToList(), layered: true));
         foreach (var series in perSecond.Skip(1).Append(perSecond[0]))
         {
             html.Append(SvgChart.Render($"Latency per second: {Formatting.Title(series.Name, report)}", "ms",
@@ -106,7 +107,7 @@ internal static class HtmlReport
         }
 
         html.Append(SvgChart.Render("Errors per second", "errors/s",
-            perSecond.Select(series => Line(series.Name, Rates(series.Errors, report.LastSecondWidth))).ToList()));
+            perSecond.Select(series => Line(series.Name, Rates(series.Errors, report.LastSecondWidth))).ToList(), layered: true));
 
         var c = report.Client;
         html.Append("<h2>Run</h2>\n");
@@ -120,7 +121,7 @@ internal static class HtmlReport
             ["Expected statuses", string.Join(", ", p.ExpectedStatuses)],
             ["loadgen CPU", string.Create(CultureInfo.InvariantCulture, $"{c.CpuSeconds:0.0} CPU-s, {c.CpuPercentOfOneCore:0}% of one core ({c.ProcessorCount} cores on the machine)")],
             ["loadgen GC", string.Create(CultureInfo.InvariantCulture, $"gen0/1/2 {c.Gen0Collections}/{c.Gen1Collections}/{c.Gen2Collections}, {c.AllocatedMegabytes:0} MB allocated")],
-        ]);
+        ], text: true);
         html.Append("<p class=\"meta\">Latency is from sending the request to reading the last byte of the answer, for every request including failed ones (like k6's http_req_duration). A request counts in the second it ended; the last, partial second is scaled to a full one in the rate charts.</p>\n");
         html.Append("</body>\n</html>\n");
         return html.ToString();
@@ -137,9 +138,10 @@ internal static class HtmlReport
     private static List<double> Gaps(TimeSeries series, IReadOnlyList<double> values) =>
         values.Select((value, second) => series.Requests[second] == 0 ? double.NaN : value).ToList();
 
-    private static void Table(StringBuilder html, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows, int errorColumn = -1)
+    private static void Table(
+        StringBuilder html, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows, int errorColumn = -1, bool text = false)
     {
-        html.Append("<table>\n<tr>");
+        html.Append(text ? "<table class=\"text\">\n<tr>" : "<table>\n<tr>");
         foreach (var cell in header)
         {
             html.Append("<th>").Append(E(cell)).Append("</th>");

@@ -18,7 +18,9 @@ internal static class SvgChart
     private const int Bottom = 40;
     private static readonly int[] Multiples = [1, 2, 5, 10];
 
-    public static string Render(string title, string unit, IReadOnlyList<ChartLine> lines)
+    /// <param name="layered">Lines that may cover each other exactly (orders and categories per second):
+    /// earlier lines are drawn wider, so a covered line still shows.</param>
+    public static string Render(string title, string unit, IReadOnlyList<ChartLine> lines, bool layered = false)
     {
         const int plotWidth = Width - Left - Right;
         const int plotHeight = Height - Top - Bottom;
@@ -55,9 +57,8 @@ internal static class SvgChart
 
         for (var index = 0; index < lines.Count; index++)
         {
-            // Earlier lines are drawn wider, so a line that another one covers exactly still shows.
             var line = lines[index];
-            var width = 2 + ((lines.Count - 1 - index) * 1.5);
+            var width = layered ? 2 + ((lines.Count - 1 - index) * 1.5) : 2;
             var dash = line.Dashed ? " stroke-dasharray=\"6 4\"" : "";
             foreach (var run in Runs(line.Values))
             {
