@@ -62,8 +62,10 @@ internal sealed class LoadRun : IDisposable
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
         };
-        Client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
-        Client.DefaultRequestHeaders.UserAgent.ParseAdd("loadgen/1.0");
+
+        // HttpMessageInvoker, not HttpClient: no per-request linked CancellationTokenSource, timeout or
+        // default-header copy; the VUs keep their own timeouts. Less CPU taken from the server under test.
+        Client = new HttpMessageInvoker(handler, disposeHandler: true);
 
         // About two observations per VU: every VU has seen the sale closed before the run ends.
         SellOut = new SellOutWatch(Math.Max(20, 2 * options.Vus), () =>
@@ -80,7 +82,7 @@ internal sealed class LoadRun : IDisposable
 
     public int Seed { get; }
 
-    public HttpClient Client { get; }
+    public HttpMessageInvoker Client { get; }
 
     public Uri CategoriesUri { get; }
 

@@ -214,7 +214,7 @@ internal sealed class VirtualUser(int number, LoadRun run, Random random) : IDis
         _timeout.CancelAfter(run.Options.Timeout);
         try
         {
-            using var response = await run.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, _timeout.Token);
+            using var response = await run.Client.SendAsync(request, _timeout.Token);
             status = (short)response.StatusCode;
             length = await ReadBodyAsync(response.Content, _timeout.Token);
             if (status is not (200 or 201 or 409))
