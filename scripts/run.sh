@@ -14,7 +14,12 @@ data="$root/.data"
 ensure_servers_installed || exit 1
 mkdir -p "$data"
 chmod 755 "$data"
+app_pid=
 cleanup() {
+  if [ -n "$app_pid" ] && kill -0 "$app_pid" 2>/dev/null; then
+    kill -TERM "$app_pid" 2>/dev/null
+    wait "$app_pid" 2>/dev/null
+  fi
   say "Stopping PostgreSQL and Redis..."
   stop_postgres "$data/postgres"
   stop_redis "$data/redis"
@@ -33,7 +38,7 @@ export DOTNET_ENVIRONMENT=${DOTNET_ENVIRONMENT:-Development}
 export ASPNETCORE_ENVIRONMENT=$DOTNET_ENVIRONMENT
 
 say "Building..."
-dotnet build "$root/src/ConcertTicket/ConcertTicket.csproj" -c Release -v q -nologo -clp:ErrorsOnly || exit 1
+dotnet build "$root/src/ConcertTicket/ConcertTicket.csproj" -c Release -v quiet -nologo -clp:NoSummary || exit 1
 app="$root/src/ConcertTicket/bin/Release/net10.0/concert-ticket.dll"
 dotnet "$app" migrate || exit 1
 dotnet "$app" seed || exit 1
@@ -51,4 +56,7 @@ cat >&2 <<TXT
   Ctrl-C stops the service, PostgreSQL and Redis.
 
 TXT
-dotnet "$app" serve-all --urls "$http_url"
+# In the background so that Ctrl-C or a TERM reaches this script, which then stops the service and the servers.
+dotnet "$app" serve-all --urls "$http_url" &
+app_pid=$!
+wait "$app_pid"
