@@ -2,16 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using LoadGenerator;
 
-// Run socket continuations on the epoll threads instead of hopping to the thread pool: measured ~20%
-// less CPU per request (README), CPU the server under test shares. A VU's work per answer is short, so
-// nothing blocks those threads. Read once, when the first socket is made, so set it first thing;
-// an explicit DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0 in the environment still wins.
-const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
-if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
-{
-    Environment.SetEnvironmentVariable(InlineCompletions, "1");
-}
-
 var options = LoadOptions.Parse(args, out var error);
 if (options is null)
 {

@@ -38,6 +38,7 @@ internal static class AppHost
         app.MapPaymentCallbacks();
         app.MapHealth();
         app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapBenchmarkEndpoints(app.Configuration);
         return app;
     }
 

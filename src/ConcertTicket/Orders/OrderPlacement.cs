@@ -46,17 +46,17 @@ internal sealed partial class OrderPlacement(
                 paymentOptions.Value.Midtrans.Bank, ct);
             activity?.SetTag("seat.claim.outcome", claim.Outcome.ToString());
         }
+        if (claim.Outcome is ClaimOutcome.AlreadyOrdered or ClaimOutcome.DuplicateIdempotencyKey && idempotencyKey is not null
+            && await store.GetByIdempotencyKeyAsync(idempotencyKey, ct) is { } twin)
+        {
+            // A twin request with the same key committed first (its order is why this claim failed): answer with it.
+            return await ReplayAsync(twin, email, categoryId, ct);
+        }
         switch (claim.Outcome)
         {
             case ClaimOutcome.UnknownCategory: return new Placement(PlacementOutcome.UnknownCategory);
-            case ClaimOutcome.AlreadyOrdered: return new Placement(PlacementOutcome.AlreadyOrdered);
+            case ClaimOutcome.AlreadyOrdered or ClaimOutcome.DuplicateIdempotencyKey: return new Placement(PlacementOutcome.AlreadyOrdered);
             case ClaimOutcome.SoldOut: return new Placement(PlacementOutcome.SoldOut);
-            case ClaimOutcome.DuplicateIdempotencyKey:
-                // A twin request with the same key won the race: answer with its order.
-                var twin = await store.GetByIdempotencyKeyAsync(idempotencyKey!, ct);
-                return twin is null
-                    ? new Placement(PlacementOutcome.AlreadyOrdered)
-                    : await ReplayAsync(twin, email, categoryId, ct);
         }
         return await ChargeAsync(claim.Order!, PlacementOutcome.Created);
     }
