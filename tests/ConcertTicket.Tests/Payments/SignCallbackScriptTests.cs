@@ -61,7 +61,7 @@ public sealed class SignCallbackScriptTests(LiveServers stack)
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(RepoRoot(), "scripts", "sign-callback.sh"));
+        start.ArgumentList.Add(Repository.PathOf("scripts", "sign-callback.sh"));
         foreach (var arg in args) start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
@@ -70,15 +70,6 @@ public sealed class SignCallbackScriptTests(LiveServers stack)
         await process.WaitForExitAsync(timeout.Token);
         Assert.True(process.ExitCode == 0, $"sign-callback.sh exited with {process.ExitCode}: {await error}");
         return await output;
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ConcertTicket.slnx"))) return dir.FullName;
-        }
-        throw new InvalidOperationException("The repository root (ConcertTicket.slnx) is not above " + AppContext.BaseDirectory);
     }
 }
 
