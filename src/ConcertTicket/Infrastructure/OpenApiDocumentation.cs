@@ -205,7 +205,7 @@ internal static class OpenApiDocumentation
         private static OpenApiResponse Success(OpenApiOperation operation, string status, string description,
             params (string Name, JsonNode Value)[] examples)
         {
-            if (operation.Responses![status] is not OpenApiResponse response)
+            if (operation.Responses?.TryGetValue(status, out var found) != true || found is not OpenApiResponse response)
                 throw new InvalidOperationException($"{operation.OperationId} has no {status} response to describe.");
             response.Description = description;
             if (response.Content?.TryGetValue("application/json", out var media) == true) media.Examples = Examples(examples);
