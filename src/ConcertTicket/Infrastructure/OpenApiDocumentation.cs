@@ -98,7 +98,7 @@ internal static class OpenApiDocumentation
                     {
                         ["Age"] = Header(JsonSchemaType.Integer, "Seconds since the list was computed from PostgreSQL (RFC 9111 Age).", 1),
                         [CategoryEndpoints.StaleHeader] = Header(JsonSchemaType.String,
-                            "Present, with the value `true`, only when the list is older than expected: the refreshers or Redis are down and an older list is served.",
+                            "Present, with the value `true`, only when the list may be out of date: no refresher renewed it for three periods, or Redis is unreachable and the answer is this instance's last copy (or was read from PostgreSQL directly).",
                             "true"),
                     };
                     break;
