@@ -21,8 +21,9 @@ internal static class CategoryEndpoints
             .WithTags("Categories")
             .WithName("ListCategories")
             .WithSummary("Seat categories with their price and the number of seats still free")
+            .WithDescription("Served from a cache refreshed every Categories:RefreshSeconds (3 s), so `total` may lag sales by a few seconds; the order decides.")
             .Produces<CategoryList>()
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblemCodes(StatusCodes.Status503ServiceUnavailable, "categories_unavailable");
         return app;
     }
 

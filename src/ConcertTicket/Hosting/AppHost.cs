@@ -28,6 +28,7 @@ internal static class AppHost
         });
         builder.AddProblemResponses();
         builder.AddHealth();
+        builder.AddApiDocumentation();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -38,6 +39,7 @@ internal static class AppHost
         app.MapPaymentCallbacks();
         app.MapHealth();
         app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapApiDocumentation();
         app.MapBenchmarkEndpoints(app.Configuration);
         return app;
     }

@@ -11,6 +11,9 @@ internal sealed class ApiOptions
 
     /// <summary>Bodies larger than this get 413 without being read further.</summary>
     public int MaxRequestBodyBytes { get; set; } = 16 * 1024;
+
+    /// <summary>Serves the Scalar reference page at /scalar outside Development too (it is always on in Development).</summary>
+    public bool Reference { get; set; }
 }
 
 /// <summary>Reads a small JSON request body, answering the client's mistakes with a problem instead of an exception.</summary>

@@ -27,19 +27,21 @@ internal static class OrderEndpoints
         group.MapPost("/", CreateAsync)
             .WithName("CreateOrder")
             .WithSummary("Claim a seat of a category for an email and get a Virtual Account to pay it")
+            .WithDescription("One ticket per email. The seat is held for Order:HoldSeconds (15 minutes) while its Virtual Account is unpaid; then it goes back on sale. Send an Idempotency-Key to retry safely.")
             .Accepts<CreateOrderRequest>("application/json")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .ProducesProblem(StatusCodes.Status502BadGateway)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblemCodes(StatusCodes.Status400BadRequest, "validation_failed", "invalid_json")
+            .ProducesProblemCodes(StatusCodes.Status404NotFound, "unknown_category")
+            .ProducesProblemCodes(StatusCodes.Status409Conflict, "already_ordered", "sold_out")
+            .ProducesProblemCodes(StatusCodes.Status413PayloadTooLarge, "payload_too_large")
+            .ProducesProblemCodes(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type")
+            .ProducesProblemCodes(StatusCodes.Status422UnprocessableEntity, "idempotency_key_reused")
+            .ProducesProblemCodes(StatusCodes.Status502BadGateway, "payment_unavailable")
+            .ProducesProblemCodes(StatusCodes.Status503ServiceUnavailable, "payment_unavailable", "dependency_unavailable");
         group.MapGet("/{id}", GetAsync)
             .WithName("GetOrder")
             .WithSummary("An order's status, seat, Virtual Account and deadline")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .ProducesProblemCodes(StatusCodes.Status404NotFound, "unknown_order")
+            .ProducesProblemCodes(StatusCodes.Status503ServiceUnavailable, "dependency_unavailable");
         return app;
     }
 

@@ -25,11 +25,13 @@ internal static partial class CallbackEndpoints
             .WithName("PaymentCallback")
             .WithSummary("Midtrans HTTP notification (signed)")
             .Accepts<MidtransTransaction>("application/json")
+            .WithDescription("Called by Midtrans, not by clients. Acts only on a valid signature_key and a gross_amount equal to the order's total; idempotent, and a late expire never undoes a payment.")
             .Produces<CallbackEnvelope>()
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .ProducesProblemCodes(StatusCodes.Status400BadRequest, "invalid_json", "validation_failed")
+            .ProducesProblemCodes(StatusCodes.Status401Unauthorized, "invalid_signature")
+            .ProducesProblemCodes(StatusCodes.Status404NotFound, "unknown_order")
+            .ProducesProblemCodes(StatusCodes.Status422UnprocessableEntity, "amount_mismatch")
+            .ProducesProblemCodes(StatusCodes.Status503ServiceUnavailable, "dependency_unavailable");
         return app;
     }
 
