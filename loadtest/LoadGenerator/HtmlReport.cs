@@ -94,20 +94,29 @@ internal static class HtmlReport
 
         html.Append("<h2>Over time</h2>\n");
         var perSecond = report.PerSecond;
+
+        // The last second is usually a sliver of the in-flight requests draining: drawn as a full second it
+        // would show a made-up dip or spike. The JSON keeps it.
+        var seconds = perSecond[0].Requests.Count;
+        if (seconds > 1 && report.LastSecondWidth < 0.999)
+        {
+            seconds--;
+        }
+
         html.Append(SvgChart.Render("Requests per second", "requests/s",
-            perSecond.Select(series => Line(series.Name, Rates(series.Requests, report.LastSecondWidth))).ToList(), layered: true));
+            perSecond.Select(series => Line(series.Name, Whole(series.Requests.Select(v => (double)v), seconds))).ToList(), layered: true));
         foreach (var series in perSecond.Skip(1).Append(perSecond[0]))
         {
             html.Append(SvgChart.Render($"Latency per second: {Formatting.Title(series.Name, report)}", "ms",
             [
-                new ChartLine("p50", "#2ca02c", Gaps(series, series.P50Ms)),
-                new ChartLine("p90", "#ff7f0e", Gaps(series, series.P90Ms)),
-                new ChartLine("p95", "#d62728", Gaps(series, series.P95Ms)),
+                new ChartLine("p50", "#2ca02c", Whole(Gaps(series, series.P50Ms), seconds)),
+                new ChartLine("p90", "#ff7f0e", Whole(Gaps(series, series.P90Ms), seconds)),
+                new ChartLine("p95", "#d62728", Whole(Gaps(series, series.P95Ms), seconds)),
             ]));
         }
 
         html.Append(SvgChart.Render("Errors per second", "errors/s",
-            perSecond.Select(series => Line(series.Name, Rates(series.Errors, report.LastSecondWidth))).ToList(), layered: true));
+            perSecond.Select(series => Line(series.Name, Whole(series.Errors.Select(v => (double)v), seconds))).ToList(), layered: true));
 
         var c = report.Client;
         html.Append("<h2>Run</h2>\n");
@@ -122,7 +131,7 @@ internal static class HtmlReport
             ["loadgen CPU", string.Create(CultureInfo.InvariantCulture, $"{c.CpuSeconds:0.0} CPU-s, {c.CpuPercentOfOneCore:0}% of one core ({c.ProcessorCount} cores on the machine)")],
             ["loadgen GC", string.Create(CultureInfo.InvariantCulture, $"gen0/1/2 {c.Gen0Collections}/{c.Gen1Collections}/{c.Gen2Collections}, {c.AllocatedMegabytes:0} MB allocated")],
         ], text: true);
-        html.Append("<p class=\"meta\">Latency is from sending the request to reading the last byte of the answer, for every request including failed ones (like k6's http_req_duration). A request counts in the second it ended; the last, partial second is scaled to a full one in the rate charts.</p>\n");
+        html.Append("<p class=\"meta\">Latency is from sending the request to reading the last byte of the answer, for every request including failed ones (like k6's http_req_duration). A request counts in the second it ended; the charts leave out the last, partial second (the JSON has it).</p>\n");
         html.Append("</body>\n</html>\n");
         return html.ToString();
     }
@@ -130,13 +139,10 @@ internal static class HtmlReport
     private static ChartLine Line(string name, IReadOnlyList<double> values) =>
         new(name, Colors.GetValueOrDefault(name, "#9467bd"), values, Dashed: name == ReportBuilder.OverallName);
 
-    /// <summary>Counts per second as rates; the last, partial second is scaled up to a full one.</summary>
-    private static List<double> Rates(IReadOnlyList<int> counts, double lastSecondWidth) =>
-        counts.Select((count, second) => second == counts.Count - 1 ? Math.Round(count / Math.Max(0.05, lastSecondWidth)) : count)
-            .ToList();
+    private static List<double> Whole(IEnumerable<double> values, int seconds) => values.Take(seconds).ToList();
 
-    private static List<double> Gaps(TimeSeries series, IReadOnlyList<double> values) =>
-        values.Select((value, second) => series.Requests[second] == 0 ? double.NaN : value).ToList();
+    private static IEnumerable<double> Gaps(TimeSeries series, IReadOnlyList<double> values) =>
+        values.Select((value, second) => series.Requests[second] == 0 ? double.NaN : value);
 
     private static void Table(
         StringBuilder html, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows, int errorColumn = -1, bool text = false)
