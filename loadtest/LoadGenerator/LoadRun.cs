@@ -31,7 +31,7 @@ internal sealed record RunResult(
 /// </summary>
 internal sealed class LoadRun : IDisposable
 {
-    private static readonly TimeSpan GracefulStop = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan GracefulStop = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromSeconds(5);
 
     private readonly CancellationTokenSource _stopStarting = new();

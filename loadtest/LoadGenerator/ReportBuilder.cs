@@ -58,7 +58,7 @@ internal static class ReportBuilder
                 Vus: options.Vus,
                 DurationSeconds: options.Duration.TotalSeconds,
                 TimeoutSeconds: options.Timeout.TotalSeconds,
-                GracefulStopSeconds: 30,
+                GracefulStopSeconds: LoadRun.GracefulStop.TotalSeconds,
                 Emails: options.Emails,
                 Seed: run.Seed,
                 StopWhenSoldOut: options.StopWhenSoldOut,

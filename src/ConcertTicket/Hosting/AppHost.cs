@@ -28,12 +28,14 @@ internal static class AppHost
         });
         builder.AddProblemResponses();
         builder.AddHealth();
+        builder.AddProtection();
         builder.AddApiDocumentation();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseProtection();
         app.MapCategories();
         app.MapOrders();
         app.MapPaymentCallbacks();

@@ -351,8 +351,9 @@ internal static class OpenApiDocumentation
             **Errors** are RFC 9457 problem documents (`application/problem+json`) with a stable `code` (the `type` is
             `https://concert-ticket.dev/problems/{code}`) and a `trace_id` to quote when reporting a problem. Each
             operation lists the codes it can answer with. Any path also answers `404 not_found` when no endpoint has
-            it, and `405 method_not_allowed` for a method the path does not take; `429 rate_limited` is reserved for a
-            rate limiter (none is configured today). Clients should branch on `code`, and treat an unknown code by its
+            it, and `405 method_not_allowed` for a method the path does not take. `POST /orders` is rate limited per client IP
+            and per email (`429 rate_limited`) and by a concurrency limit with a bounded queue (`503 overloaded`), both
+            with `Retry-After`. Clients should branch on `code`, and treat an unknown code by its
             HTTP status.
 
             **Operations.** Prometheus metrics are at `/metrics` (text format, not described here).

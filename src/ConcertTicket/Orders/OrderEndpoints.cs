@@ -25,6 +25,7 @@ internal static class OrderEndpoints
     {
         var group = app.MapGroup("/orders").WithTags("Orders");
         group.MapPost("/", CreateAsync)
+            .RequireOrderLimits()
             .WithName("CreateOrder")
             .WithSummary("Claim a seat of a category for an email and get a Virtual Account to pay it")
             .WithDescription("One ticket per email. The seat is held for Order:HoldSeconds (15 minutes) while its Virtual Account is unpaid; then it goes back on sale. Send an Idempotency-Key to retry safely.")
@@ -35,8 +36,9 @@ internal static class OrderEndpoints
             .ProducesProblemCodes(StatusCodes.Status413PayloadTooLarge, "payload_too_large")
             .ProducesProblemCodes(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type")
             .ProducesProblemCodes(StatusCodes.Status422UnprocessableEntity, "idempotency_key_reused")
+            .ProducesProblemCodes(StatusCodes.Status429TooManyRequests, "rate_limited")
             .ProducesProblemCodes(StatusCodes.Status502BadGateway, "payment_unavailable")
-            .ProducesProblemCodes(StatusCodes.Status503ServiceUnavailable, "payment_unavailable", "dependency_unavailable");
+            .ProducesProblemCodes(StatusCodes.Status503ServiceUnavailable, "payment_unavailable", "dependency_unavailable", "overloaded");
         group.MapGet("/{id}", GetAsync)
             .WithName("GetOrder")
             .WithSummary("An order's status, seat, Virtual Account and deadline")
@@ -48,6 +50,7 @@ internal static class OrderEndpoints
     private static async Task<Results<Created<OrderEnvelope>, ProblemHttpResult>> CreateAsync(
         HttpRequest request,
         OrderPlacement placement,
+        EmailRateLimiter emailLimiter,
         IOptions<ApiOptions> apiOptions,
         [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
         CancellationToken ct)
@@ -68,6 +71,12 @@ internal static class OrderEndpoints
             {
                 return Problems.Validation("The order is not valid; see errors.", errors);
             }
+        }
+
+        if (emailLimiter.TryAcquire(email) is { } wait)
+        {
+            request.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problems.Create(429, "rate_limited", "Too many requests.", "Too many orders for this email; retry later.");
         }
 
         var placed = await placement.PlaceAsync(email, categoryId, idempotencyKey, ct);

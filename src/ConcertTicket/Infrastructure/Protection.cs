@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Net;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.RateLimiting;
+
+namespace ConcertTicket.Infrastructure;
+
+internal sealed class ProtectionOptions
+{
+    public const string Section = "Protection";
+
+    /// <summary>POST /orders per client IP per minute; 0 turns the limit off (load tests come from one IP).</summary>
+    public int OrdersPerIpPerMinute { get; set; } = 600;
+
+    /// <summary>POST /orders per email per minute: a fan retrying is fine, a bot cycling is not.</summary>
+    public int OrdersPerEmailPerMinute { get; set; } = 10;
+
+    /// <summary>POST /orders running at once in this instance; more wait in a bounded queue.</summary>
+    public int OrdersConcurrency { get; set; } = 512;
+
+    /// <summary>How many POST /orders may wait for a slot; beyond that the answer is an immediate 503.</summary>
+    public int OrdersQueue { get; set; } = 4096;
+
+    /// <summary>Reverse proxies whose X-Forwarded-For is trusted (IP addresses); no others.</summary>
+    public string[] KnownProxies { get; set; } = [];
+
+    public IEnumerable<string> Validate()
+    {
+        foreach (var e in OptionsValidation.Range("Protection:OrdersPerIpPerMinute", OrdersPerIpPerMinute, 0, 1_000_000)) yield return e;
+        foreach (var e in OptionsValidation.Range("Protection:OrdersPerEmailPerMinute", OrdersPerEmailPerMinute, 0, 1_000_000)) yield return e;
+        foreach (var e in OptionsValidation.Range("Protection:OrdersConcurrency", OrdersConcurrency, 1, 100_000)) yield return e;
+        foreach (var e in OptionsValidation.Range("Protection:OrdersQueue", OrdersQueue, 0, 1_000_000)) yield return e;
+        foreach (var proxy in KnownProxies)
+        {
+            if (!IPAddress.TryParse(proxy, out _)) yield return $"Protection:KnownProxies has '{proxy}', which is not an IP address.";
+        }
+    }
+}
+
+/// <summary>
+/// Abuse limits on POST /orders (per client IP, per email, and a concurrency limit with a bounded queue), the
+/// client IP taken from X-Forwarded-For only when the request comes from a configured proxy, and security headers.
+/// Over a limit the client gets 429 (or 503 when the instance is saturated) with Retry-After, never a timeout.
+/// </summary>
+internal static class Protection
+{
+    private const string OrdersPartition = "orders";
+
+    private sealed class LimitedEndpoint
+    {
+        public static readonly LimitedEndpoint Instance = new();
+    }
+
+    public static IHostApplicationBuilder AddProtection(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddValidatedOptions<ProtectionOptions>(ProtectionOptions.Section, o => o.Validate());
+        var options = builder.Configuration.GetSection(ProtectionOptions.Section).Get<ProtectionOptions>() ?? new ProtectionOptions();
+        builder.Services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            o.KnownProxies.Clear();
+            o.KnownIPNetworks.Clear();
+            foreach (var proxy in options.KnownProxies) o.KnownProxies.Add(IPAddress.Parse(proxy));
+        });
+        builder.Services.AddSingleton(new EmailRateLimiter(options.OrdersPerEmailPerMinute));
+        builder.Services.AddRateLimiter(limiter =>
+        {
+            // Per client IP first (the global limiter runs before any endpoint's), then a concurrency slot with a
+            // bounded queue; both only for endpoints marked with RequireOrderLimits.
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                !IsLimited(context) || options.OrdersPerIpPerMinute == 0
+                    ? RateLimitPartition.GetNoLimiter("")
+                    // A bucket of a minute's budget that refills steadily: a burst is fine, a sustained flood is not.
+                    : RateLimitPartition.GetTokenBucketLimiter(ClientIp(context), _ => new TokenBucketRateLimiterOptions
+                    {
+                        TokenLimit = options.OrdersPerIpPerMinute,
+                        TokensPerPeriod = 1,
+                        ReplenishmentPeriod = TimeSpan.FromMinutes(1) / options.OrdersPerIpPerMinute,
+                        QueueLimit = 0,
+                    }));
+            limiter.AddConcurrencyLimiter(OrdersPartition, o =>
+            {
+                o.PermitLimit = options.OrdersConcurrency;
+                o.QueueLimit = options.OrdersQueue;
+                o.QueueProcessingOrder = QueueProcessingOrder.OldestFirst;
+            });
+            limiter.OnRejected = async (context, ct) =>
+            {
+                var http = context.HttpContext;
+                var saturated = !context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter);
+                var seconds = saturated ? 1 : Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+                http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                var problem = saturated
+                    ? Problems.Create(503, "overloaded", "The service is at capacity.", "Too many orders are being placed right now; retry in a second.")
+                    : Problems.Create(429, "rate_limited", "Too many requests.", $"Too many orders from this client; retry in {seconds} s.");
+                await problem.ExecuteAsync(http);
+            };
+        });
+        return builder;
+    }
+
+    public static WebApplication UseProtection(this WebApplication app)
+    {
+        app.UseForwardedHeaders();
+        app.Use((context, next) =>
+        {
+            var headers = context.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers.XFrameOptions = "DENY";
+            headers["Referrer-Policy"] = "no-referrer";
+            // The API serves JSON only; the reference page under /scalar loads its own script and styles.
+            if (!context.Request.Path.StartsWithSegments("/scalar"))
+            {
+                headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
+            }
+            return next(context);
+        });
+        app.UseRateLimiter();
+        return app;
+    }
+
+    /// <summary>Puts an endpoint under the order limits (per client IP, then a concurrency slot).</summary>
+    public static RouteHandlerBuilder RequireOrderLimits(this RouteHandlerBuilder endpoint) =>
+        endpoint.WithMetadata(LimitedEndpoint.Instance).RequireRateLimiting(OrdersPartition);
+
+    private static bool IsLimited(HttpContext context) =>
+        context.GetEndpoint()?.Metadata.GetMetadata<LimitedEndpoint>() is not null;
+
+    private static string ClientIp(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+}
+
+/// <summary>Per-email limit, checked once the body is read (the email is in it), in this instance.</summary>
+internal sealed class EmailRateLimiter(int perMinute) : IDisposable
+{
+    private readonly PartitionedRateLimiter<string>? _limiter = perMinute == 0 ? null :
+        PartitionedRateLimiter.Create<string, string>(email => RateLimitPartition.GetFixedWindowLimiter(email,
+            _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+
+    /// <returns>Null when allowed, else how long to wait.</returns>
+    public TimeSpan? TryAcquire(string email)
+    {
+        if (_limiter is null) return null;
+        using var lease = _limiter.AttemptAcquire(email);
+        if (lease.IsAcquired) return null;
+        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromMinutes(1);
+    }
+
+    public void Dispose() => _limiter?.Dispose();
+}
