@@ -3,6 +3,7 @@ using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace ConcertTicket.Infrastructure;
 
@@ -59,8 +60,12 @@ internal static class Protection
         builder.Services.Configure<ForwardedHeadersOptions>(o =>
         {
             o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            // The defaults trust loopback; trust only what the operator names.
             o.KnownProxies.Clear();
             o.KnownIPNetworks.Clear();
+#pragma warning disable ASPDEPR005 // The obsolete list still holds loopback unless cleared too.
+            o.KnownNetworks.Clear();
+#pragma warning restore ASPDEPR005
             foreach (var proxy in options.KnownProxies) o.KnownProxies.Add(IPAddress.Parse(proxy));
         });
         builder.Services.AddSingleton(new EmailRateLimiter(options.OrdersPerEmailPerMinute));
@@ -102,7 +107,11 @@ internal static class Protection
 
     public static WebApplication UseProtection(this WebApplication app)
     {
-        app.UseForwardedHeaders();
+        // With no known proxy the middleware would trust every sender's X-Forwarded-For: leave it out then.
+        if (app.Services.GetRequiredService<IOptions<ProtectionOptions>>().Value.KnownProxies.Length > 0)
+        {
+            app.UseForwardedHeaders();
+        }
         app.Use((context, next) =>
         {
             var headers = context.Response.Headers;
