@@ -110,7 +110,10 @@ internal static partial class CallbackEndpoints
             activity?.SetTag("callback.outcome", "no_change");
         }
 
-        var now = changed ? await payments.GetStatusAsync(orderId, ct) ?? order.Status : order.Status;
+        // A pending order may have been moved by a racing notification since it was read: answer as it is now.
+        var now = changed || order.Status == OrderStatus.Pending
+            ? await payments.GetStatusAsync(orderId, ct) ?? order.Status
+            : order.Status;
         LogHandled(logger, orderId, status, now, changed);
         return TypedResults.Ok(new CallbackEnvelope(new CallbackResult(orderId, now, changed)));
     }

@@ -193,6 +193,41 @@ public sealed class CallbackTests(LiveServers stack)
         await Sale.AssertInvariantsAsync(stack.DataSource);
     }
 
+    [Fact]
+    public async Task Every_answer_to_concurrent_duplicate_settlements_says_the_order_is_paid()
+    {
+        // Found by the fault suite: a duplicate that read the order before its twin paid it answered "pending".
+        const int duplicates = 4;
+        var (app, _, orderId) = await OrderAsync();
+        await using var _ = app;
+        var n = Callbacks.Notification(orderId, "settlement", Price);
+
+        // Holding the order's row lock lets every duplicate read the order as pending, then queue on the update.
+        await using var connection = await stack.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var hold = new Npgsql.NpgsqlCommand("SELECT 1 FROM orders WHERE id = $1 FOR UPDATE", connection, transaction))
+        {
+            hold.Parameters.Add(new Npgsql.NpgsqlParameter<Guid> { TypedValue = orderId });
+            await hold.ExecuteNonQueryAsync();
+        }
+        var posts = Enumerable.Range(0, duplicates).Select(_ => Callbacks.PostAsync(app, n)).ToList();
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (await Sale.ScalarAsync<long>(stack.DataSource,
+                   "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") < duplicates
+               && waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20);
+        }
+        await transaction.CommitAsync();
+        var responses = await Task.WhenAll(posts);
+
+        foreach (var r in responses)
+        {
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            Assert.Equal("paid", (await TestApp.JsonAsync(r)).GetProperty("data").GetProperty("status").GetString());
+        }
+    }
+
     [Theory]
     [InlineData("pending")]
     [InlineData("expire")]
