@@ -1,9 +1,10 @@
+using ConcertTicket.Infrastructure;
 using Npgsql;
 
 namespace ConcertTicket.Categories;
 
 /// <summary>The SQL of the categories feature.</summary>
-internal sealed class CategoryQueries(NpgsqlDataSource dataSource)
+internal sealed class CategoryQueries(NpgsqlDataSource dataSource, PostgresDeadline deadline)
 {
     // Counts free seats through the partial index of free seats (an index-only scan), not the whole table.
     private const string ListSql = """
@@ -15,7 +16,9 @@ internal sealed class CategoryQueries(NpgsqlDataSource dataSource)
         ORDER BY c.id
         """;
 
-    public async Task<List<CategoryView>> ListAsync(CancellationToken ct)
+    public Task<List<CategoryView>> ListAsync(CancellationToken ct) => deadline.RunAsync(ListCoreAsync, ct);
+
+    private async Task<List<CategoryView>> ListCoreAsync(CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand(ListSql);
         await using var reader = await command.ExecuteReaderAsync(ct);

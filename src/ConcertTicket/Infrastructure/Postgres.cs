@@ -10,6 +10,9 @@ internal static class Postgres
     {
         var connectionString = WithDefaults(RequiredConnectionString(builder.Configuration, "Postgres"));
         builder.Services.AddNpgsqlDataSource(connectionString);
+        builder.Services.AddValidatedOptions<PostgresOptions>(PostgresOptions.Section,
+            o => OptionsValidation.Range("Postgres:OperationTimeoutSeconds", o.OperationTimeoutSeconds, 1, 60));
+        builder.Services.AddSingleton<PostgresDeadline>();
         return builder;
     }
 

@@ -69,6 +69,7 @@ internal static class Problems
             {
                 NpgsqlException { IsTransient: true } or NpgsqlException { SqlState: null } => "PostgreSQL",
                 PostgresException { SqlState: PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CannotConnectNow } => "PostgreSQL",
+                PostgresTimeoutException => "PostgreSQL",
                 RedisException => "Redis",
                 TimeoutException => "a dependency",
                 _ => null,

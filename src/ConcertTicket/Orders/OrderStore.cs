@@ -1,3 +1,4 @@
+using ConcertTicket.Infrastructure;
 using Npgsql;
 
 namespace ConcertTicket.Orders;
@@ -28,9 +29,10 @@ internal sealed record OrderRow(
 
 /// <summary>
 /// The SQL of orders: where a seat is claimed and released. Each statement is one round trip and its own
-/// transaction; the database enforces the invariants (one active order per email, one holder per seat).
+/// transaction; the database enforces the invariants (one active order per email, one holder per seat). A caller
+/// waits for each at most Postgres:OperationTimeoutSeconds (<see cref="PostgresDeadline"/>).
 /// </summary>
-internal sealed class OrderStore(NpgsqlDataSource dataSource)
+internal sealed class OrderStore(NpgsqlDataSource dataSource, PostgresDeadline deadline)
 {
     /// <summary>
     /// Claims the first free seat of the category and records a pending order, in one statement. A fan with an
@@ -103,7 +105,11 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource)
         SELECT count(*) FROM ended
         """;
 
-    public async Task<ClaimResult> ClaimAsync(Guid orderId, string email, int categoryId, TimeSpan hold,
+    public Task<ClaimResult> ClaimAsync(Guid orderId, string email, int categoryId, TimeSpan hold,
+        string? idempotencyKey, string bank, CancellationToken ct) =>
+        deadline.RunAsync(token => ClaimCoreAsync(orderId, email, categoryId, hold, idempotencyKey, bank, token), ct);
+
+    private async Task<ClaimResult> ClaimCoreAsync(Guid orderId, string email, int categoryId, TimeSpan hold,
         string? idempotencyKey, string bank, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand(ClaimSql);
@@ -140,7 +146,10 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource)
         QuerySingleAsync(GetByIdempotencyKeySql, new NpgsqlParameter<string> { TypedValue = key }, ct);
 
     /// <returns>False when the order ended meanwhile (the VA is then not recorded).</returns>
-    public async Task<bool> SetVirtualAccountAsync(Guid id, string vaNumber, string? transactionId, CancellationToken ct)
+    public Task<bool> SetVirtualAccountAsync(Guid id, string vaNumber, string? transactionId, CancellationToken ct) =>
+        deadline.RunAsync(token => SetVirtualAccountCoreAsync(id, vaNumber, transactionId, token), ct);
+
+    private async Task<bool> SetVirtualAccountCoreAsync(Guid id, string vaNumber, string? transactionId, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand(SetVirtualAccountSql);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
@@ -150,7 +159,10 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource)
     }
 
     /// <returns>True when this call ended the order (it was pending).</returns>
-    public async Task<bool> CancelAsync(Guid id, string reason, CancellationToken ct)
+    public Task<bool> CancelAsync(Guid id, string reason, CancellationToken ct) =>
+        deadline.RunAsync(token => CancelCoreAsync(id, reason, token), ct);
+
+    private async Task<bool> CancelCoreAsync(Guid id, string reason, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand(CancelSql);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
@@ -158,7 +170,10 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource)
         return (long)(await command.ExecuteScalarAsync(ct))! == 1;
     }
 
-    private async Task<OrderRow?> QuerySingleAsync(string sql, NpgsqlParameter parameter, CancellationToken ct)
+    private Task<OrderRow?> QuerySingleAsync(string sql, NpgsqlParameter parameter, CancellationToken ct) =>
+        deadline.RunAsync(token => QuerySingleCoreAsync(sql, parameter, token), ct);
+
+    private async Task<OrderRow?> QuerySingleCoreAsync(string sql, NpgsqlParameter parameter, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand(sql);
         command.Parameters.Add(parameter);

@@ -1,3 +1,4 @@
+using ConcertTicket.Infrastructure;
 using Npgsql;
 
 namespace ConcertTicket.Payments;
@@ -19,8 +20,11 @@ internal enum SettlementOutcome
     UnknownOrder,
 }
 
-/// <summary>The SQL of payment notifications: settle, settle late, record refunds, and the gateway void queue.</summary>
-internal sealed class PaymentStore(NpgsqlDataSource dataSource)
+/// <summary>
+/// The SQL of payment notifications: settle, settle late, record refunds. A caller waits for each at most
+/// Postgres:OperationTimeoutSeconds (<see cref="PostgresDeadline"/>).
+/// </summary>
+internal sealed class PaymentStore(NpgsqlDataSource dataSource, PostgresDeadline deadline)
 {
     /// <summary>The guarded update: only a pending order becomes paid, so a repeat changes nothing.</summary>
     private const string PaySql = """
@@ -71,7 +75,10 @@ internal sealed class PaymentStore(NpgsqlDataSource dataSource)
         WHERE id = $1 AND refund_status IS DISTINCT FROM $2
         """;
 
-    public async Task<SettlementOutcome> SettleAsync(Guid orderId, string? transactionId, CancellationToken ct)
+    public Task<SettlementOutcome> SettleAsync(Guid orderId, string? transactionId, CancellationToken ct) =>
+        deadline.RunAsync(token => SettleCoreAsync(orderId, transactionId, token), ct);
+
+    private async Task<SettlementOutcome> SettleCoreAsync(Guid orderId, string? transactionId, CancellationToken ct)
     {
         await using (var pay = dataSource.CreateCommand(PaySql))
         {
@@ -100,11 +107,14 @@ internal sealed class PaymentStore(NpgsqlDataSource dataSource)
 
         // Neither pending nor ended: paid or refund_required already, or unknown. A pending order that a racing
         // settlement just paid also lands here.
-        var current = await GetStatusAsync(orderId, ct);
+        var current = await GetStatusCoreAsync(orderId, ct);
         return current is null ? SettlementOutcome.UnknownOrder : SettlementOutcome.AlreadySettled;
     }
 
-    public async Task<string?> GetStatusAsync(Guid orderId, CancellationToken ct)
+    public Task<string?> GetStatusAsync(Guid orderId, CancellationToken ct) =>
+        deadline.RunAsync(token => GetStatusCoreAsync(orderId, token), ct);
+
+    private async Task<string?> GetStatusCoreAsync(Guid orderId, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand(StatusSql);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orderId });
@@ -112,7 +122,10 @@ internal sealed class PaymentStore(NpgsqlDataSource dataSource)
     }
 
     /// <returns>True when this notification changed the order's refund record.</returns>
-    public async Task<bool> RecordRefundAsync(Guid orderId, string refundStatus, CancellationToken ct)
+    public Task<bool> RecordRefundAsync(Guid orderId, string refundStatus, CancellationToken ct) =>
+        deadline.RunAsync(token => RecordRefundCoreAsync(orderId, refundStatus, token), ct);
+
+    private async Task<bool> RecordRefundCoreAsync(Guid orderId, string refundStatus, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand(RecordRefundSql);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orderId });
