@@ -30,6 +30,8 @@ internal static partial class CallbackEndpoints
             .ProducesProblemCodes(StatusCodes.Status400BadRequest, "invalid_json", "validation_failed")
             .ProducesProblemCodes(StatusCodes.Status401Unauthorized, "invalid_signature")
             .ProducesProblemCodes(StatusCodes.Status404NotFound, "unknown_order")
+            .ProducesProblemCodes(StatusCodes.Status413PayloadTooLarge, "payload_too_large")
+            .ProducesProblemCodes(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type")
             .ProducesProblemCodes(StatusCodes.Status422UnprocessableEntity, "amount_mismatch")
             .ProducesProblemCodes(StatusCodes.Status503ServiceUnavailable, "dependency_unavailable");
         return app;
@@ -37,17 +39,23 @@ internal static partial class CallbackEndpoints
 
     private static async Task<Results<Ok<CallbackEnvelope>, ProblemHttpResult>> HandleAsync(
         HttpRequest request, OrderStore orders, PaymentStore payments, IOptions<PaymentOptions> options,
-        ILoggerFactory loggers, CancellationToken ct)
+        IOptions<ApiOptions> apiOptions, ILoggerFactory loggers, CancellationToken ct)
     {
         var logger = loggers.CreateLogger("ConcertTicket.Payments.Callback");
+        var (document, problem) = await JsonBody.ReadAsync(request, apiOptions, ct);
+        if (problem is not null) return problem;
         MidtransTransaction? n;
-        try
+        using (document)
         {
-            n = await JsonSerializer.DeserializeAsync(request.Body, AppJsonContext.Default.MidtransTransaction, ct);
-        }
-        catch (JsonException e)
-        {
-            return Problems.Create(400, "invalid_json", "The body is not valid JSON.", e.Message);
+            try
+            {
+                // Unknown members are ignored: Midtrans adds fields over time.
+                n = document!.Deserialize(AppJsonContext.Default.MidtransTransaction);
+            }
+            catch (JsonException e)
+            {
+                return Problems.Create(400, "invalid_json", "The notification's fields have the wrong types.", e.Message);
+            }
         }
         if (n is null) return Problems.Create(400, "invalid_json", "The body is not valid JSON.", "Expected a JSON object.");
 
