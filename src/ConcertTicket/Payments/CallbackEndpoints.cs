@@ -94,10 +94,12 @@ internal static partial class CallbackEndpoints
         var status = n.TransactionStatus.ToLowerInvariant();
         var paid = status == "settlement" || (status == "capture" && string.Equals(n.FraudStatus, "accept", StringComparison.OrdinalIgnoreCase));
         var changed = false;
+        var now = order.Status;
         if (paid)
         {
             var outcome = await payments.SettleAsync(orderId, n.TransactionId, ct);
             changed = outcome is SettlementOutcome.Paid or SettlementOutcome.PaidLate or SettlementOutcome.RefundRequired;
+            if (changed) now = outcome == SettlementOutcome.RefundRequired ? OrderStatus.RefundRequired : OrderStatus.Paid;
             if (outcome == SettlementOutcome.RefundRequired) LogRefundRequired(logger, orderId);
             activity?.SetTag("callback.outcome", outcome.ToString());
         }
@@ -105,6 +107,7 @@ internal static partial class CallbackEndpoints
         {
             // Only a pending order ends here: a late expire never undoes a settlement.
             changed = await orders.CancelAsync(orderId, "gateway: " + status, ct);
+            if (changed) now = OrderStatus.Cancelled;
             activity?.SetTag("callback.outcome", changed ? "cancelled" : "no_change");
         }
         else if (status is "refund" or "partial_refund")
@@ -118,7 +121,8 @@ internal static partial class CallbackEndpoints
             activity?.SetTag("callback.outcome", "no_change");
         }
 
-        var now = changed ? await payments.GetStatusAsync(orderId, ct) ?? order.Status : order.Status;
+        // Unchanged while it looked pending: a twin notification or the expiry got there first, so read what it is now.
+        if (!changed && order.Status == OrderStatus.Pending) now = await payments.GetStatusAsync(orderId, ct) ?? now;
         LogHandled(logger, orderId, status, now, changed);
         return TypedResults.Ok(new CallbackEnvelope(new CallbackResult(orderId, now, changed)));
     }
