@@ -37,7 +37,7 @@ internal static class AppHost
         app.MapOrders();
         app.MapPaymentCallbacks();
         app.MapHealth();
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapMetrics();
         return app;
     }
 
@@ -72,6 +72,7 @@ internal static class AppHost
         builder.AddCategories(withRefresher: withWorkers);
         builder.AddOrders();
         builder.AddPayments(withVoidWorker: withWorkers);
+        builder.AddPaymentGatewayMetrics();
         if (withWorkers) builder.AddExpiry();
     }
 }
