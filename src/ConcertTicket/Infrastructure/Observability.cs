@@ -44,7 +44,9 @@ internal static class Observability
                 metrics.AddRuntimeInstrumentation().AddHttpClientInstrumentation().AddMeter("ConcertTicket.*")
                     // Nothing else needs it, so the gauges come to life with the meter provider.
                     .AddInstrumentation(services => services.GetRequiredService<CategoryMetrics>());
-                if (web) metrics.AddAspNetCoreInstrumentation().AddPrometheusExporter();
+                // Request duration and Kestrel's connections; not AddAspNetCoreInstrumentation(), which also turns on
+                // per-request routing and memory-pool counters nobody reads.
+                if (web) metrics.AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Diagnostics").AddPrometheusExporter();
                 if (settings.OtlpMetrics) metrics.AddOtlpExporter((o, _) => settings.ConfigureExporter(o, "v1/metrics"));
             });
         }

@@ -102,6 +102,22 @@ public sealed class TracingTests(LiveServers stack)
     }
 
     [Fact]
+    public async Task Sampling_follows_the_ratio_for_new_traces_and_the_caller_for_continued_ones()
+    {
+        var category = await Sale.CreateCategoryAsync(stack.DataSource, seats: 5);
+        var spans = new SpanCollection();
+        await using var app = await Harness.StartTracedAsync(stack, spans, args: ["--Telemetry:SamplingRatio=0"]);
+
+        await Harness.CreatedOrderIdAsync(await app.PostOrderAsync(Sale.Email(), category));
+        await Harness.CreatedOrderIdAsync(await app.Client.SendAsync(
+            Harness.OrderRequest(Sale.Email(), category, Harness.NewTraceparent(out var traceId))));
+
+        var recorded = await spans.WaitForAsync(s => s.Any(IsServer));
+        Assert.Contains(recorded, s => s.OperationName == "orders.create");
+        Assert.All(recorded, s => Assert.Equal(traceId, s.TraceId));
+    }
+
+    [Fact]
     public async Task Without_an_endpoint_tracing_is_not_registered_at_all()
     {
         await using var app = await TestApp.StartAsync(stack);
