@@ -39,7 +39,7 @@ internal static partial class CallbackEndpoints
 
     private static async Task<Results<Ok<CallbackEnvelope>, ProblemHttpResult>> HandleAsync(
         HttpRequest request, OrderStore orders, PaymentStore payments, IOptions<PaymentOptions> options,
-        IOptions<ApiOptions> apiOptions, ILoggerFactory loggers, CancellationToken ct)
+        IOptions<ApiOptions> apiOptions, OrderMetrics metrics, ILoggerFactory loggers, CancellationToken ct)
     {
         var logger = loggers.CreateLogger("ConcertTicket.Payments.Callback");
         var (document, problem) = await JsonBody.ReadAsync(request, apiOptions, ct);
@@ -80,6 +80,7 @@ internal static partial class CallbackEndpoints
         if (order is null)
         {
             LogUnknownOrder(logger, n.OrderId);
+            activity?.SetTag("callback.outcome", "unknown_order");
             return Problems.Create(404, "unknown_order", "No such order.", $"Order '{n.OrderId}' does not exist here.");
         }
         if (!decimal.TryParse(n.GrossAmount, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount)
@@ -101,13 +102,18 @@ internal static partial class CallbackEndpoints
             changed = outcome is SettlementOutcome.Paid or SettlementOutcome.PaidLate or SettlementOutcome.RefundRequired;
             if (changed) now = outcome == SettlementOutcome.RefundRequired ? OrderStatus.RefundRequired : OrderStatus.Paid;
             if (outcome == SettlementOutcome.RefundRequired) LogRefundRequired(logger, orderId);
+            metrics.Settled(order.CategoryId, outcome);
             activity?.SetTag("callback.outcome", outcome.ToString());
         }
         else if (status is "expire" or "cancel" or "deny" or "failure")
         {
             // Only a pending order ends here: a late expire never undoes a settlement.
             changed = await orders.CancelAsync(orderId, "gateway: " + status, ct);
-            if (changed) now = OrderStatus.Cancelled;
+            if (changed)
+            {
+                now = OrderStatus.Cancelled;
+                metrics.Cancelled(order.CategoryId, "gateway_" + status);
+            }
             activity?.SetTag("callback.outcome", changed ? "cancelled" : "no_change");
         }
         else if (status is "refund" or "partial_refund")
