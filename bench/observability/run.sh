@@ -33,6 +33,7 @@ cleanup() {
   [ -n "${sink_pid:-}" ] && kill "$sink_pid" 2>/dev/null
   stop_postgres "$work/postgres"
   stop_redis "$work/redis"
+  rm -rf "$work/postgres" "$work/redis"
   say "Logs and raw wrk output kept in $work"
 }
 trap cleanup EXIT
