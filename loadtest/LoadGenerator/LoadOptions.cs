@@ -20,6 +20,7 @@ internal sealed record LoadOptions
           --stop-when-sold-out    end early once every category reports total 0 and more iterations confirm
                                   it; reports the time it took to sell all seats (--duration is then a cap)
           --only-get PATH         no scenario: every VU just GETs PATH in a loop (to compare with wrk)
+          --pay-all               every created order gets its settlement, whatever the VU's number (orders/s runs)
           --fail-on-errors        exit 1 when any request failed (CI smoke test)
           -h, --help              this text
 
@@ -42,6 +43,7 @@ internal sealed record LoadOptions
     public bool StopWhenSoldOut { get; init; }
     public string? OnlyGetPath { get; init; }
     public bool FailOnErrors { get; init; }
+    public bool PayAll { get; init; }
 
     /// <summary>Returns null with <paramref name="error"/> null when help was asked for.</summary>
     public static LoadOptions? Parse(IReadOnlyList<string> args, out string? error)
@@ -75,7 +77,7 @@ internal sealed record LoadOptions
                 name = arg[2..];
             }
 
-            if (name is "stop-when-sold-out" or "fail-on-errors")
+            if (name is "stop-when-sold-out" or "fail-on-errors" or "pay-all")
             {
                 if (inline is not null)
                 {
@@ -83,9 +85,12 @@ internal sealed record LoadOptions
                     return null;
                 }
 
-                options = name == "stop-when-sold-out"
-                    ? options with { StopWhenSoldOut = true }
-                    : options with { FailOnErrors = true };
+                options = name switch
+                {
+                    "stop-when-sold-out" => options with { StopWhenSoldOut = true },
+                    "pay-all" => options with { PayAll = true },
+                    _ => options with { FailOnErrors = true },
+                };
                 continue;
             }
 

@@ -161,7 +161,7 @@ internal sealed class VirtualUser(int number, LoadRun run, Random random) : IDis
         Counts.OrdersCreated++;
         LastOrderCreatedMs = _samples[^1].EndMs;
         run.SellOut.SawSeatsLeft();
-        if (number % 4 == 0)
+        if (number % 4 == 0 && !run.Options.PayAll)
         {
             Counts.LeftUnpaid++;
             return;

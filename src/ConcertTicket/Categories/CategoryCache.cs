@@ -98,6 +98,9 @@ internal sealed partial class CategoryCache(
     public static byte[] Serialize(List<CategoryView> list) =>
         JsonSerializer.SerializeToUtf8Bytes(new CategoryList(list), AppJsonContext.Default.CategoryList);
 
+    /// <summary>The value this instance serves now, if it has one (for the cache-age gauge).</summary>
+    public CategorySnapshot? Current => Volatile.Read(ref _entry)?.Snapshot;
+
     /// <summary>Forgets the in-process copy (tests, and an instance that just refreshed Redis itself).</summary>
     public void Invalidate() => Volatile.Write(ref _entry, null);
 

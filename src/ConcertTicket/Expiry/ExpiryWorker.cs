@@ -15,6 +15,7 @@ internal sealed record ExpiredOrder(Guid OrderId, int CategoryId, DateTimeOffset
 internal sealed partial class ExpiryWorker(
     NpgsqlDataSource dataSource,
     TimeProvider time,
+    ExpiryMetrics metrics,
     ILogger<ExpiryWorker> logger) : BackgroundService
 {
     public const int BatchSize = 1000;
@@ -77,6 +78,7 @@ internal sealed partial class ExpiryWorker(
             }
         }
         activity?.SetTag("expiry.count", expired.Count);
+        metrics.Pass(expired, time.GetUtcNow());
         if (expired.Count > 0)
         {
             var lag = time.GetUtcNow() - expired[0].ExpiresAt;

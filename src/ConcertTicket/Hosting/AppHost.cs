@@ -40,7 +40,7 @@ internal static class AppHost
         app.MapOrders();
         app.MapPaymentCallbacks();
         app.MapHealth();
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapMetrics();
         app.MapApiDocumentation();
         app.MapBenchmarkEndpoints(app.Configuration);
         return app;
@@ -77,6 +77,7 @@ internal static class AppHost
         builder.AddCategories(withRefresher: withWorkers);
         builder.AddOrders();
         builder.AddPayments(withVoidWorker: withWorkers);
+        builder.AddPaymentGatewayMetrics();
         if (withWorkers) builder.AddExpiry();
     }
 }

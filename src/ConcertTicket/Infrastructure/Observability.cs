@@ -1,3 +1,9 @@
+using ConcertTicket.Categories;
+using ConcertTicket.Expiry;
+using ConcertTicket.Orders;
+using ConcertTicket.Payments;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging.Console;
 using Npgsql;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -8,40 +14,68 @@ namespace ConcertTicket.Infrastructure;
 internal static class Observability
 {
     /// <summary>
-    /// JSON logs on stdout joined to traces, OpenTelemetry traces exported by OTLP when an endpoint is configured
-    /// (OTEL_EXPORTER_OTLP_ENDPOINT), and metrics for Prometheus on /metrics.
+    /// JSON logs on stdout joined to traces; OpenTelemetry traces exported by OTLP when an endpoint is configured
+    /// (Telemetry:OtlpEndpoint or OTEL_EXPORTER_OTLP_ENDPOINT); metrics for Prometheus on /metrics. See
+    /// docs/observability.md.
     /// </summary>
     public static IHostApplicationBuilder AddObservability(this IHostApplicationBuilder builder, bool web)
     {
-        builder.Logging.ClearProviders();
-        builder.Logging.AddJsonConsole(o =>
-        {
-            o.IncludeScopes = true;
-            o.UseUtcTimestamp = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-        });
-        builder.Logging.Configure(o => o.ActivityTrackingOptions =
-            ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+        var settings = TelemetryOptions.Read(builder.Configuration);
+        builder.Services.AddSingleton(settings);
 
-        var otlpEndpoint = builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
+        builder.Logging.ClearProviders();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, JsonLinesFormatter>());
+        // Logging:Console:FormatterName=simple gives human-readable lines for local runs.
+        builder.Logging.AddConsole(o => o.FormatterName ??= JsonLinesFormatter.FormatterName);
+        // The formatter reads the ids from Activity.Current itself; the host's default would add them as a scope too.
+        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.None);
+
+        builder.Services.AddSingleton<OrderMetrics>();
+        builder.Services.AddSingleton<ExpiryMetrics>();
+        builder.Services.AddSingleton<PaymentMetrics>();
+        builder.Services.AddSingleton<CategoryMetrics>();
+
         var otel = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService(Telemetry.ServiceName))
-            .WithMetrics(metrics =>
-            {
-                metrics.AddRuntimeInstrumentation().AddMeter("ConcertTicket.*");
-                if (web) metrics.AddAspNetCoreInstrumentation().AddPrometheusExporter();
-            });
-        if (!string.IsNullOrWhiteSpace(otlpEndpoint))
+            .ConfigureResource(r => r.AddService(Telemetry.ServiceName));
+        if (settings.Metrics)
         {
-            otel.WithTracing(tracing => tracing
-                .AddSource(Telemetry.SourceNames)
-                .AddAspNetCoreInstrumentation(o => o.Filter = c => !c.Request.Path.StartsWithSegments("/metrics")
-                    && !c.Request.Path.StartsWithSegments("/health"))
-                .AddHttpClientInstrumentation()
-                .AddNpgsql()
-                .AddRedisInstrumentation()
-                .AddOtlpExporter());
+            otel.WithMetrics(metrics =>
+            {
+                metrics.AddRuntimeInstrumentation().AddHttpClientInstrumentation().AddMeter("ConcertTicket.*")
+                    // Nothing else needs it, so the gauges come to life with the meter provider.
+                    .AddInstrumentation(services => services.GetRequiredService<CategoryMetrics>());
+                // Request duration and Kestrel's connections; not AddAspNetCoreInstrumentation(), which also turns on
+                // per-request routing and memory-pool counters nobody reads.
+                if (web) metrics.AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Diagnostics").AddPrometheusExporter();
+                if (settings.OtlpMetrics) metrics.AddOtlpExporter((o, _) => settings.ConfigureExporter(o, "v1/metrics"));
+            });
+        }
+        if (settings.Tracing == true)
+        {
+            otel.WithTracing(tracing =>
+            {
+                // Without a ratio the SDK's default applies (parent-based always-on), or OTEL_TRACES_SAMPLER if set.
+                if (settings.SamplingRatio is { } ratio)
+                {
+                    tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(ratio)));
+                }
+                tracing.AddSource(Telemetry.SourceNames)
+                    .AddAspNetCoreInstrumentation(o => o.Filter = c => !c.Request.Path.StartsWithSegments("/metrics")
+                        && !c.Request.Path.StartsWithSegments("/health"))
+                    .AddHttpClientInstrumentation()
+                    .AddNpgsql()
+                    .AddRedisInstrumentation();
+                // Tests set Telemetry:Tracing=true with no endpoint and add their own in-memory exporter.
+                if (settings.ExportsTraces) tracing.AddOtlpExporter(o => settings.ConfigureExporter(o, "v1/traces"));
+            });
         }
         return builder;
+    }
+
+    /// <summary>/metrics in the Prometheus text format, when metrics are on.</summary>
+    public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder app)
+    {
+        if (app.ServiceProvider.GetRequiredService<TelemetryOptions>().Metrics) app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
     }
 }

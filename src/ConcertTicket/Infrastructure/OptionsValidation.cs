@@ -15,6 +15,17 @@ internal static class OptionsValidation
         services.AddSingleton<IValidateOptions<T>>(new Validator<T>(validate));
     }
 
+    /// <summary>A connection string that must be set, or a start-up failure naming its key.</summary>
+    public static string RequiredConnectionString(IConfiguration configuration, string name)
+    {
+        var value = configuration.GetConnectionString(name);
+        return string.IsNullOrWhiteSpace(value)
+            ? throw new Microsoft.Extensions.Options.OptionsValidationException(
+                $"ConnectionStrings:{name}", typeof(string),
+                [$"ConnectionStrings:{name} is required (environment variable ConnectionStrings__{name})."])
+            : value;
+    }
+
     public static IEnumerable<string> Range(string key, long value, long min, long max)
     {
         if (value < min || value > max) yield return $"{key} must be between {min} and {max} (got {value}).";

@@ -8,22 +8,12 @@ internal static class Postgres
     /// <summary>Registers the one <see cref="NpgsqlDataSource"/> of the process, from ConnectionStrings:Postgres.</summary>
     public static IHostApplicationBuilder AddPostgres(this IHostApplicationBuilder builder)
     {
-        var connectionString = WithDefaults(RequiredConnectionString(builder.Configuration, "Postgres"));
+        var connectionString = WithDefaults(OptionsValidation.RequiredConnectionString(builder.Configuration, "Postgres"));
         builder.Services.AddNpgsqlDataSource(connectionString);
         builder.Services.AddValidatedOptions<PostgresOptions>(PostgresOptions.Section,
             o => OptionsValidation.Range("Postgres:OperationTimeoutSeconds", o.OperationTimeoutSeconds, 1, 60));
         builder.Services.AddSingleton<PostgresDeadline>();
         return builder;
-    }
-
-    public static string RequiredConnectionString(IConfiguration configuration, string name)
-    {
-        var value = configuration.GetConnectionString(name);
-        return string.IsNullOrWhiteSpace(value)
-            ? throw new Microsoft.Extensions.Options.OptionsValidationException(
-                $"ConnectionStrings:{name}", typeof(string),
-                [$"ConnectionStrings:{name} is required (environment variable ConnectionStrings__{name})."])
-            : value;
     }
 
     /// <summary>

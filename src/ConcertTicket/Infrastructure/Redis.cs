@@ -7,7 +7,7 @@ internal static class Redis
     /// <summary>Registers the one <see cref="IConnectionMultiplexer"/> of the process, from ConnectionStrings:Redis.</summary>
     public static IHostApplicationBuilder AddRedis(this IHostApplicationBuilder builder)
     {
-        var options = ParseOptions(Postgres.RequiredConnectionString(builder.Configuration, "Redis"));
+        var options = ParseOptions(OptionsValidation.RequiredConnectionString(builder.Configuration, "Redis"));
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
         return builder;
     }

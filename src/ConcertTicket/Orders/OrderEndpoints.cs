@@ -135,6 +135,15 @@ internal static class OrderEndpoints
             errors["category_id"] = ["must be an integer"];
         else if (categoryId <= 0)
             errors["category_id"] = ["must be a positive integer"];
+
+        // A misspelt field ("categoryId") must not pass silently, nor a repeated one whose first value would win.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in body.EnumerateObject())
+        {
+            if (errors.Count >= 10) break;
+            if (property.Name is not ("email" or "category_id")) errors[property.Name] = ["is not a known field"];
+            else if (!seen.Add(property.Name)) errors[property.Name] = ["appears more than once"];
+        }
         return errors.Count == 0;
     }
 }

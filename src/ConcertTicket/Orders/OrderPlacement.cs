@@ -19,15 +19,19 @@ internal sealed partial class OrderPlacement(
     IPaymentGateway gateway,
     IOptions<OrderOptions> orderOptions,
     IOptions<PaymentOptions> paymentOptions,
+    OrderMetrics metrics,
     ILogger<OrderPlacement> logger)
 {
     public async Task<Placement> PlaceAsync(string email, int categoryId, string? idempotencyKey, CancellationToken ct)
     {
+        var started = Stopwatch.GetTimestamp();
         using var activity = Telemetry.Orders.StartActivity("orders.create");
         activity?.SetTag("order.category_id", categoryId);
         var placement = await PlaceCoreAsync(email, categoryId, idempotencyKey, ct);
         activity?.SetTag("order.outcome", placement.Outcome.ToString());
         if (placement.Order is { } order) activity?.SetTag("order.id", order.Id);
+        metrics.Placed(placement.Outcome);
+        LogOutcome(placement, email, categoryId, Stopwatch.GetElapsedTime(started));
         return placement;
     }
 
@@ -45,6 +49,7 @@ internal sealed partial class OrderPlacement(
             claim = await store.ClaimAsync(orderId, email, categoryId, orderOptions.Value.Hold, idempotencyKey,
                 paymentOptions.Value.Midtrans.Bank, ct);
             activity?.SetTag("seat.claim.outcome", claim.Outcome.ToString());
+            if (claim.Outcome == ClaimOutcome.Claimed) activity?.SetTag("order.id", orderId);
         }
         if (claim.Outcome is ClaimOutcome.AlreadyOrdered or ClaimOutcome.DuplicateIdempotencyKey && idempotencyKey is not null
             && await store.GetByIdempotencyKeyAsync(idempotencyKey, ct) is { } twin)
@@ -58,7 +63,18 @@ internal sealed partial class OrderPlacement(
             case ClaimOutcome.AlreadyOrdered or ClaimOutcome.DuplicateIdempotencyKey: return new Placement(PlacementOutcome.AlreadyOrdered);
             case ClaimOutcome.SoldOut: return new Placement(PlacementOutcome.SoldOut);
         }
+        metrics.Created(categoryId);
         return await ChargeAsync(claim.Order!, PlacementOutcome.Created);
+    }
+
+    /// <summary>A rejection (409, 404, 422) is an expected answer, not news: Debug; the email only masked.</summary>
+    private void LogOutcome(Placement placement, string email, int categoryId, TimeSpan elapsed)
+    {
+        var outcome = OrderMetrics.OutcomeName(placement.Outcome);
+        if (placement.Outcome is PlacementOutcome.Created or PlacementOutcome.Replayed or PlacementOutcome.PaymentUnavailable)
+            LogPlaced(logger, placement.Order?.Id, new MaskedEmail(email), categoryId, outcome, elapsed.TotalMilliseconds);
+        else
+            LogRejected(logger, new MaskedEmail(email), categoryId, outcome, elapsed.TotalMilliseconds);
     }
 
     /// <summary>A retried POST: the same order, with its VA asked for again if the first attempt never got one.</summary>
@@ -87,7 +103,8 @@ internal sealed partial class OrderPlacement(
         }
         if (!charge.Succeeded)
         {
-            await store.CancelAsync(order.Id, "payment gateway: " + charge.Reason, CancellationToken.None);
+            if (await store.CancelAsync(order.Id, "payment gateway: " + charge.Reason, CancellationToken.None))
+                metrics.Cancelled(order.CategoryId, "charge_failed");
             LogChargeFailed(logger, order.Id, charge.Reason);
             return new Placement(PlacementOutcome.PaymentUnavailable, order, charge);
         }
@@ -98,6 +115,12 @@ internal sealed partial class OrderPlacement(
         }
         return new Placement(success, order with { VaNumber = charge.VaNumber });
     }
+
+    [LoggerMessage(EventName = "OrderPlaced", Level = LogLevel.Information, Message = "Order {OrderId} for {Email} in category {CategoryId}: {Outcome} in {DurationMs:0.0} ms")]
+    private static partial void LogPlaced(ILogger logger, Guid? orderId, MaskedEmail email, int categoryId, string outcome, double durationMs);
+
+    [LoggerMessage(EventName = "OrderRejected", Level = LogLevel.Debug, Message = "Order for {Email} in category {CategoryId} not placed: {Outcome} in {DurationMs:0.0} ms")]
+    private static partial void LogRejected(ILogger logger, MaskedEmail email, int categoryId, string outcome, double durationMs);
 
     [LoggerMessage(EventName = "ChargeFailed", Level = LogLevel.Warning, Message = "Order {OrderId} cancelled: the payment gateway failed ({Reason})")]
     private static partial void LogChargeFailed(ILogger logger, Guid orderId, string? reason);

@@ -30,6 +30,8 @@ internal static partial class CallbackEndpoints
             .ProducesProblemCodes(StatusCodes.Status400BadRequest, "invalid_json", "validation_failed")
             .ProducesProblemCodes(StatusCodes.Status401Unauthorized, "invalid_signature")
             .ProducesProblemCodes(StatusCodes.Status404NotFound, "unknown_order")
+            .ProducesProblemCodes(StatusCodes.Status413PayloadTooLarge, "payload_too_large")
+            .ProducesProblemCodes(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type")
             .ProducesProblemCodes(StatusCodes.Status422UnprocessableEntity, "amount_mismatch")
             .ProducesProblemCodes(StatusCodes.Status503ServiceUnavailable, "dependency_unavailable");
         return app;
@@ -37,17 +39,23 @@ internal static partial class CallbackEndpoints
 
     private static async Task<Results<Ok<CallbackEnvelope>, ProblemHttpResult>> HandleAsync(
         HttpRequest request, OrderStore orders, PaymentStore payments, IOptions<PaymentOptions> options,
-        ILoggerFactory loggers, CancellationToken ct)
+        IOptions<ApiOptions> apiOptions, OrderMetrics metrics, ILoggerFactory loggers, CancellationToken ct)
     {
         var logger = loggers.CreateLogger("ConcertTicket.Payments.Callback");
+        var (document, problem) = await JsonBody.ReadAsync(request, apiOptions, ct);
+        if (problem is not null) return problem;
         MidtransTransaction? n;
-        try
+        using (document)
         {
-            n = await JsonSerializer.DeserializeAsync(request.Body, AppJsonContext.Default.MidtransTransaction, ct);
-        }
-        catch (JsonException e)
-        {
-            return Problems.Create(400, "invalid_json", "The body is not valid JSON.", e.Message);
+            try
+            {
+                // Unknown members are ignored: Midtrans adds fields over time.
+                n = document!.Deserialize(AppJsonContext.Default.MidtransTransaction);
+            }
+            catch (JsonException e)
+            {
+                return Problems.Create(400, "invalid_json", "The notification's fields have the wrong types.", e.Message);
+            }
         }
         if (n is null) return Problems.Create(400, "invalid_json", "The body is not valid JSON.", "Expected a JSON object.");
 
@@ -72,6 +80,7 @@ internal static partial class CallbackEndpoints
         if (order is null)
         {
             LogUnknownOrder(logger, n.OrderId);
+            activity?.SetTag("callback.outcome", "unknown_order");
             return Problems.Create(404, "unknown_order", "No such order.", $"Order '{n.OrderId}' does not exist here.");
         }
         if (!decimal.TryParse(n.GrossAmount, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount)
@@ -86,17 +95,25 @@ internal static partial class CallbackEndpoints
         var status = n.TransactionStatus.ToLowerInvariant();
         var paid = status == "settlement" || (status == "capture" && string.Equals(n.FraudStatus, "accept", StringComparison.OrdinalIgnoreCase));
         var changed = false;
+        var now = order.Status;
         if (paid)
         {
             var outcome = await payments.SettleAsync(orderId, n.TransactionId, ct);
             changed = outcome is SettlementOutcome.Paid or SettlementOutcome.PaidLate or SettlementOutcome.RefundRequired;
+            if (changed) now = outcome == SettlementOutcome.RefundRequired ? OrderStatus.RefundRequired : OrderStatus.Paid;
             if (outcome == SettlementOutcome.RefundRequired) LogRefundRequired(logger, orderId);
+            metrics.Settled(order.CategoryId, outcome);
             activity?.SetTag("callback.outcome", outcome.ToString());
         }
         else if (status is "expire" or "cancel" or "deny" or "failure")
         {
             // Only a pending order ends here: a late expire never undoes a settlement.
             changed = await orders.CancelAsync(orderId, "gateway: " + status, ct);
+            if (changed)
+            {
+                now = OrderStatus.Cancelled;
+                metrics.Cancelled(order.CategoryId, "gateway_" + status);
+            }
             activity?.SetTag("callback.outcome", changed ? "cancelled" : "no_change");
         }
         else if (status is "refund" or "partial_refund")
@@ -110,10 +127,8 @@ internal static partial class CallbackEndpoints
             activity?.SetTag("callback.outcome", "no_change");
         }
 
-        // A pending order may have been moved by a racing notification since it was read: answer as it is now.
-        var now = changed || order.Status == OrderStatus.Pending
-            ? await payments.GetStatusAsync(orderId, ct) ?? order.Status
-            : order.Status;
+        // Unchanged while it looked pending: a twin notification or the expiry got there first, so read what it is now.
+        if (!changed && order.Status == OrderStatus.Pending) now = await payments.GetStatusAsync(orderId, ct) ?? now;
         LogHandled(logger, orderId, status, now, changed);
         return TypedResults.Ok(new CallbackEnvelope(new CallbackResult(orderId, now, changed)));
     }

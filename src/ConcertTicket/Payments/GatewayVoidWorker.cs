@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using ConcertTicket.Infrastructure;
 using Npgsql;
 
 namespace ConcertTicket.Payments;
@@ -58,6 +60,7 @@ internal sealed partial class GatewayVoidWorker(
     /// <returns>How many voids were attempted.</returns>
     public async Task<int> RunOnceAsync(CancellationToken ct)
     {
+        using var batch = Telemetry.Payments.StartActivity("gateway.void.batch");
         var leased = new List<(Guid OrderId, int Attempts)>();
         await using (var lease = dataSource.CreateCommand(LeaseSql))
         {
@@ -65,9 +68,13 @@ internal sealed partial class GatewayVoidWorker(
             await using var reader = await lease.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct)) leased.Add((reader.GetGuid(0), reader.GetInt32(1)));
         }
+        batch?.SetTag("gateway.void.count", leased.Count);
         await Parallel.ForEachAsync(leased, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct },
             async (item, token) =>
             {
+                using var activity = Telemetry.Payments.StartActivity("gateway.void", ActivityKind.Client);
+                activity?.SetTag("order.id", item.OrderId);
+                activity?.SetTag("gateway.void.attempt", item.Attempts);
                 VoidResult result;
                 string? error = null;
                 try
@@ -79,6 +86,8 @@ internal sealed partial class GatewayVoidWorker(
                     result = VoidResult.Retry;
                     error = e.Message;
                 }
+                activity?.SetTag("gateway.outcome", result == VoidResult.Done ? "done" : "retry");
+                if (error is not null) activity?.SetStatus(ActivityStatusCode.Error, error);
                 if (result == VoidResult.Done)
                 {
                     await using var done = dataSource.CreateCommand(DoneSql);

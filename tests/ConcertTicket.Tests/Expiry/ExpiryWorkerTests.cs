@@ -8,7 +8,7 @@ namespace ConcertTicket.Tests.Expiry;
 [Collection(LiveServersGroup.Name)]
 public sealed class ExpiryWorkerTests(LiveServers stack)
 {
-    private ExpiryWorker Worker() => new(stack.DataSource, TimeProvider.System, NullLogger<ExpiryWorker>.Instance);
+    private ExpiryWorker Worker() => Workers.Expiry(stack.DataSource);
 
     private static async Task<Guid> OrderAsync(TestApp app, int category)
     {

@@ -144,7 +144,7 @@ public sealed partial class OpenApiDocumentationTests(LiveServers stack)
     {
         var category = await Sale.CreateCategoryAsync(stack.DataSource, seats: 1);
         var roomy = await Sale.CreateCategoryAsync(stack.DataSource, seats: 5);
-        await using var app = await TestApp.StartAsync(stack, "--Api:MaxRequestBodyBytes=256");
+        await using var app = await TestApp.StartAsync(stack, "--Api:MaxRequestBodyBytes=1024");
         var examples = ProblemExamples(await DocumentAsync(app)).ToLookup(e => e.Code);
         var email = Sale.Email();
         var created = await TestApp.JsonAsync(await app.PostOrderAsync(email, category));
@@ -155,7 +155,7 @@ public sealed partial class OpenApiDocumentationTests(LiveServers stack)
             ("validation_failed", () => app.Client.PostAsync("/orders", Json("""{"email":"nope","category_id":1}"""))),
             ("invalid_json", () => app.Client.PostAsync("/orders", Json("{"))),
             ("unsupported_media_type", () => app.Client.PostAsync("/orders", new StringContent("x", Encoding.UTF8, "text/plain"))),
-            ("payload_too_large", () => app.Client.PostAsync("/orders", Json($$"""{"email":"{{new string('a', 300)}}@example.com"}"""))),
+            ("payload_too_large", () => app.Client.PostAsync("/orders", Json($$"""{"email":"{{new string('a', 1100)}}@example.com"}"""))),
             ("unknown_category", () => app.PostOrderAsync(Sale.Email(), int.MaxValue)),
             ("already_ordered", () => app.PostOrderAsync(email, category)),
             ("sold_out", () => app.PostOrderAsync(Sale.Email(), category)),

@@ -91,41 +91,6 @@ public sealed class CreateOrderTests(LiveServers stack)
         await Sale.AssertInvariantsAsync(stack.DataSource);
     }
 
-    public static TheoryData<string, string, string> BadBodies => new()
-    {
-        { "application/json", "{\"email\": \"a@example.com\", \"category_id\": 1", "invalid_json" },
-        { "application/json", "", "invalid_json" },
-        { "application/json", "[1, 2]", "invalid_json" },
-        { "application/json", "{\"category_id\": 1}", "validation_failed" },
-        { "application/json", "{\"email\": \"a@example.com\"}", "validation_failed" },
-        { "application/json", "{\"email\": 42, \"category_id\": 1}", "validation_failed" },
-        { "application/json", "{\"email\": \"a@example.com\", \"category_id\": \"1\"}", "validation_failed" },
-        { "application/json", "{\"email\": \"a@example.com\", \"category_id\": 1.5}", "validation_failed" },
-        { "application/json", "{\"email\": \"a@example.com\", \"category_id\": 99999999999}", "validation_failed" },
-        { "application/json", "{\"email\": \"a@example.com\", \"category_id\": -1}", "validation_failed" },
-        { "application/json", "{\"email\": \"not-an-email\", \"category_id\": 1}", "validation_failed" },
-        { "application/json", "{\"email\": \"a b@example.com\", \"category_id\": 1}", "validation_failed" },
-        { "application/json", "{\"email\": \"a@localhost\", \"category_id\": 1}", "validation_failed" },
-        { "application/json", "{\"email\": \"é@example.com\", \"category_id\": 1}", "validation_failed" },
-        { "application/json", "{\"email\": \"a\\u0000@example.com\", \"category_id\": 1}", "validation_failed" },
-        { "application/json", "{\"email\": \"x'; DROP TABLE orders; --@example.com\", \"category_id\": 1}", "validation_failed" },
-        { "text/plain", "{\"email\": \"a@example.com\", \"category_id\": 1}", "unsupported_media_type" },
-    };
-
-    [Theory]
-    [MemberData(nameof(BadBodies))]
-    public async Task Bad_input_gets_a_problem_with_a_stable_code_and_changes_nothing(string contentType, string body, string code)
-    {
-        await using var app = await TestApp.StartAsync(stack);
-        var ordersBefore = await Sale.ScalarAsync<long>(stack.DataSource, "SELECT count(*) FROM orders");
-
-        var response = await app.Client.PostAsync("/orders", new StringContent(body, Encoding.UTF8, contentType));
-
-        Assert.True((int)response.StatusCode is >= 400 and < 500, $"status {(int)response.StatusCode}");
-        Assert.Equal(code, await TestApp.ProblemCodeAsync(response));
-        Assert.Equal(ordersBefore, await Sale.ScalarAsync<long>(stack.DataSource, "SELECT count(*) FROM orders"));
-    }
-
     [Fact]
     public async Task A_body_over_the_configured_limit_is_413()
     {
@@ -176,7 +141,8 @@ public sealed class CreateOrderTests(LiveServers stack)
     public async Task Fifty_concurrent_orders_from_one_email_create_exactly_one()
     {
         var category = await Sale.CreateCategoryAsync(stack.DataSource, seats: 100);
-        await using var app = await TestApp.StartAsync(stack);
+        // The per-email rate limit would answer most of them first: this is about the database's guarantee.
+        await using var app = await TestApp.StartAsync(stack, "--Protection:OrdersPerEmailPerMinute=0");
         var email = Sale.Email();
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(i =>

@@ -21,7 +21,7 @@ public sealed class CallbackTests(LiveServers stack)
         return (app, category, (await TestApp.JsonAsync(response)).GetProperty("data").GetProperty("id").GetGuid());
     }
 
-    private ExpiryWorker Expiry() => new(stack.DataSource, TimeProvider.System, NullLogger<ExpiryWorker>.Instance);
+    private ExpiryWorker Expiry() => Workers.Expiry(stack.DataSource);
 
     [Fact]
     public void The_signature_matches_the_vector_in_Midtrans_documentation()

@@ -127,7 +127,7 @@ public sealed class MidtransGatewayTests(LiveServers stack)
         var created = await app.PostOrderAsync(Sale.Email(), category);
         var orderId = (await TestApp.JsonAsync(created)).GetProperty("data").GetProperty("id").GetGuid();
         await Sale.ExpireHoldAsync(stack.DataSource, orderId);
-        await new ExpiryWorker(stack.DataSource, TimeProvider.System, NullLogger<ExpiryWorker>.Instance).RunOnceAsync(CancellationToken.None);
+        await Workers.Expiry(stack.DataSource).RunOnceAsync(CancellationToken.None);
         var voids = new GatewayVoidWorker(stack.DataSource, app.Services.GetRequiredService<IPaymentGateway>(),
             TimeProvider.System, NullLogger<GatewayVoidWorker>.Instance);
 
