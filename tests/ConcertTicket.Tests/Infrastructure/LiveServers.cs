@@ -28,7 +28,9 @@ public sealed class LiveServers : IAsyncLifetime
     public async Task InitializeAsync()
     {
         ConnectionString = await CreateDatabaseAsync(DatabaseName);
-        DataSource = NpgsqlDataSource.Create(Postgres.WithDefaults(ConnectionString));
+        // The tests' own checks get a generous command timeout: on a loaded machine the invariant queries over every
+        // seat may take seconds, and a slow check is not what the tests are about.
+        DataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(Postgres.WithDefaults(ConnectionString)) { CommandTimeout = 120 }.ConnectionString);
         await new Migrator(DataSource, NullLogger<Migrator>.Instance).MigrateAsync(CancellationToken.None);
         await new Seeder(DataSource).SeedAsync(CancellationToken.None);
         Redis = await ConnectionMultiplexer.ConnectAsync(RedisConfiguration);
