@@ -13,7 +13,21 @@ internal static class Postgres
         builder.Services.AddValidatedOptions<PostgresOptions>(PostgresOptions.Section,
             o => OptionsValidation.Range("Postgres:OperationTimeoutSeconds", o.OperationTimeoutSeconds, 1, 60));
         builder.Services.AddSingleton<PostgresDeadline>();
+        ReserveThreadsForCancellation(new NpgsqlConnectionStringBuilder(connectionString).MaxPoolSize);
         return builder;
+    }
+
+    /// <summary>
+    /// Npgsql cancels a timed-out command synchronously; against a hung server that blocks a thread-pool thread for
+    /// up to twice the connect Timeout. A pool of such commands starved every other request of the process (the
+    /// fault suite's frozen-PostgreSQL phase: answers due in 3 s came after 9), so the thread pool may grow at once
+    /// by one thread per pooled connection. It only grows when work waits, so normal runs are unchanged.
+    /// </summary>
+    private static void ReserveThreadsForCancellation(int maxPoolSize)
+    {
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        var wanted = Environment.ProcessorCount + maxPoolSize;
+        if (workers < wanted) ThreadPool.SetMinThreads(wanted, io);
     }
 
     /// <summary>
