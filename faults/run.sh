@@ -2,7 +2,8 @@
 # The fault suite: a private PostgreSQL and Redis (started here, stopped on exit), the sale migrated and seeded,
 # then fault-suite, which runs the service as a child process under load and injects one fault per phase,
 # checking the sale's invariants after each. Report and service log in faults/results/<time>/.
-# Usage: faults/run.sh [--short] [--no-build] [--vus N] [--only sigkill,postgres,...]
+# Usage: faults/run.sh [--short] [--no-build] [--vus N] [--only sigkill,postgres,...]   (CONFIGURATION=Debug to use a
+# Debug build; Release by default)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/scripts/lib/services.sh"
@@ -26,13 +27,19 @@ out="$root/faults/results/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
 pg_port=$(free_port)
 redis_port=$(free_port)
+config=${CONFIGURATION:-Release}
+app="$root/src/ConcertTicket/bin/$config/net10.0/concert-ticket.dll"
+suite="$root/faults/FaultSuite/bin/$config/net10.0/fault-suite.dll"
 cleanup() {
   # The suite stops the services it starts; a pid is left here only if it died first. Only ours are ended.
   if [ -f "$work/pids" ]; then
     while read -r pid; do
-      grep -qs concert-ticket.dll "/proc/$pid/cmdline" && kill -KILL "$pid" 2>/dev/null
+      tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$app" && kill -KILL "$pid" 2>/dev/null
     done <"$work/pids"
   fi
+  # A suite that died during the freeze phase leaves PostgreSQL stopped (SIGSTOP): wake it so it can shut down.
+  local pm
+  pm=$(head -n 1 "$work/postgres/postmaster.pid" 2>/dev/null) && kill -CONT "$pm" $(pgrep -P "$pm") 2>/dev/null
   stop_postgres "$work/postgres"
   stop_redis "$work/redis"
   rm -rf "$work"
@@ -42,11 +49,9 @@ trap 'exit 130' INT TERM
 
 if [ $build = 1 ]; then
   say "Building..."
-  dotnet build "$root/src/ConcertTicket/ConcertTicket.csproj" -c Release -v quiet -nologo -clp:NoSummary || exit 1
-  dotnet build "$root/faults/FaultSuite/FaultSuite.csproj" -c Release -v quiet -nologo -clp:NoSummary || exit 1
+  dotnet build "$root/src/ConcertTicket/ConcertTicket.csproj" -c "$config" -v quiet -nologo -clp:NoSummary || exit 1
+  dotnet build "$root/faults/FaultSuite/FaultSuite.csproj" -c "$config" -v quiet -nologo -clp:NoSummary || exit 1
 fi
-app="$root/src/ConcertTicket/bin/Release/net10.0/concert-ticket.dll"
-suite="$root/faults/FaultSuite/bin/Release/net10.0/fault-suite.dll"
 
 start_postgres "$work/postgres" "$pg_port" $pg_mode || exit 1
 start_redis "$work/redis" "$redis_port" || exit 1

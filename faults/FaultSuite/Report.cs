@@ -11,7 +11,7 @@ internal static class Report
         var text = new StringBuilder();
         var line = (string s) => text.Append(s).Append('\n');
         line(string.Create(CultureInfo.InvariantCulture,
-            $"## Fault suite ({options.Profile.Name}), {DateTime.Now:yyyy-MM-dd HH:mm}: {options.Vus} VUs, hold {SuiteOptions.HoldSeconds} s, gateway timeout {SuiteOptions.GatewayTimeoutSeconds} s, {Environment.ProcessorCount} cores"));
+            $"## Fault suite ({options.Profile.Name}), {DateTime.Now:yyyy-MM-dd HH:mm}: {options.Vus} VUs, hold {SuiteOptions.HoldSeconds} s, gateway timeout {SuiteOptions.GatewayTimeoutSeconds} s{(options.Profile.ServiceCommandTimeoutSeconds is { } t ? $", PostgreSQL Command Timeout {t} s" : "")}, {Environment.ProcessorCount} cores"));
         line("");
         line("| Phase | Requests | Failed | What the failures were | Max latency | Longest gap without a good answer | Failures ended | Invariants | Result |");
         line("|---|---:|---:|---|---:|---:|---|---|---|");

@@ -219,7 +219,9 @@ internal sealed class Suite(SuiteOptions options, MidtransStandIn gateway, Servi
     private static Dictionary<string, string> ServiceEnvironment(SuiteOptions options, string gatewayUrl) =>
         new Dictionary<string, string>
         {
-            ["ConnectionStrings__Postgres"] = options.PostgresConnectionString,
+            ["ConnectionStrings__Postgres"] = options.Profile.ServiceCommandTimeoutSeconds is { } commandTimeout
+                ? $"{options.PostgresConnectionString};Command Timeout={commandTimeout}"
+                : options.PostgresConnectionString,
             ["ConnectionStrings__Redis"] = $"127.0.0.1:{options.RedisPort}",
             ["Payment__Gateway"] = "Midtrans",
             ["Payment__Midtrans__BaseUrl"] = gatewayUrl,

@@ -15,18 +15,22 @@ internal sealed record Profile(
     TimeSpan PostgresFrozen,
     TimeSpan RedisDown,
     TimeSpan CallbacksLoad,
-    bool GatewayFaultsInOnePhase)
+    bool GatewayFaultsInOnePhase,
+    int? ServiceCommandTimeoutSeconds)
 {
     public static readonly Profile Full = new("full", Vus: 32, WarmUp: TimeSpan.FromSeconds(5),
         Baseline: TimeSpan.FromSeconds(10), Before: TimeSpan.FromSeconds(4), After: TimeSpan.FromSeconds(10),
         GatewayFault: TimeSpan.FromSeconds(8), PostgresDown: TimeSpan.FromSeconds(5), PostgresFrozen: TimeSpan.FromSeconds(15), RedisDown: TimeSpan.FromSeconds(10),
-        CallbacksLoad: TimeSpan.FromSeconds(10), GatewayFaultsInOnePhase: false);
+        CallbacksLoad: TimeSpan.FromSeconds(10), GatewayFaultsInOnePhase: false, ServiceCommandTimeoutSeconds: null);
 
-    /// <summary>For CI: the four gateway faults one after the other in a single phase, each for a moment.</summary>
+    /// <summary>
+    /// For CI: the four gateway faults one after the other in a single phase, each for a moment, and a Command
+    /// Timeout of 3 s so that a short freeze of PostgreSQL still makes Npgsql cancel commands (10 s by default).
+    /// </summary>
     public static readonly Profile Short = new("short", Vus: 12, WarmUp: TimeSpan.FromSeconds(2),
         Baseline: TimeSpan.FromSeconds(2), Before: TimeSpan.FromSeconds(1), After: TimeSpan.FromSeconds(3),
-        GatewayFault: TimeSpan.FromSeconds(1.5), PostgresDown: TimeSpan.FromSeconds(2), PostgresFrozen: TimeSpan.FromSeconds(8), RedisDown: TimeSpan.FromSeconds(4),
-        CallbacksLoad: TimeSpan.FromSeconds(3), GatewayFaultsInOnePhase: true);
+        GatewayFault: TimeSpan.FromSeconds(1.5), PostgresDown: TimeSpan.FromSeconds(2), PostgresFrozen: TimeSpan.FromSeconds(6), RedisDown: TimeSpan.FromSeconds(4),
+        CallbacksLoad: TimeSpan.FromSeconds(3), GatewayFaultsInOnePhase: true, ServiceCommandTimeoutSeconds: 3);
 }
 
 internal sealed class SuiteOptions
@@ -72,8 +76,11 @@ internal sealed class SuiteOptions
 
     public int Vus { get; init; }
 
-    /// <summary>A failed request during a PostgreSQL or Redis outage must answer within this.</summary>
-    public TimeSpan FailFastBound { get; init; } = TimeSpan.FromSeconds(6);
+    /// <summary>
+    /// A failed request during a PostgreSQL or Redis outage must answer within this: the service's
+    /// Postgres:OperationTimeoutSeconds (5 s), plus 2 s for a busy machine.
+    /// </summary>
+    public TimeSpan FailFastBound { get; init; } = TimeSpan.FromSeconds(7);
 
     /// <summary>Phase names to run (baseline always runs); null runs them all.</summary>
     public IReadOnlySet<string>? Only { get; init; }
@@ -84,7 +91,7 @@ internal sealed class SuiteOptions
     public const string Usage = """
         Usage: fault-suite run --services-script scripts/lib/services.sh --pg-dir DIR --pg-port N [--pg-mode fast]
                                --redis-dir DIR --redis-port N --app concert-ticket.dll --out DIR
-                               [--short] [--vus N] [--only sigkill,postgres,...] [--fail-fast-bound 6s] [--pid-file FILE]
+                               [--short] [--vus N] [--only sigkill,postgres,...] [--fail-fast-bound 7s] [--pid-file FILE]
                fault-suite check --postgres CONNECTION_STRING [--hold-seconds N] [--loadgen-report FILE]
 
         faults/run.sh starts PostgreSQL and Redis and calls 'run'; faults/cluster.sh calls 'check'.
@@ -134,7 +141,7 @@ internal sealed class SuiteOptions
             PidFile = values.GetValueOrDefault("--pid-file"),
             Profile = profile,
             Vus = values.TryGetValue("--vus", out var vus) ? int.Parse(vus, CultureInfo.InvariantCulture) : profile.Vus,
-            FailFastBound = values.TryGetValue("--fail-fast-bound", out var bound) ? ParseDuration(bound) : TimeSpan.FromSeconds(6),
+            FailFastBound = values.TryGetValue("--fail-fast-bound", out var bound) ? ParseDuration(bound) : TimeSpan.FromSeconds(7),
             Only = values.TryGetValue("--only", out var only) ? only.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet() : null,
         };
     }
