@@ -4,11 +4,13 @@
 #   - the machine's ceilings: wrk on GET /bench/constant and GET /categories of the same server, and pgbench running
 #     the order path's SQL (bench/order-path.pgbench) at 16, 32 (the service's pool) and 64 connections;
 #   - the seed's scenario with loadgen at 1000 and 2000 VUs (re-seeded before each run), with the service's CPU,
-#     PostgreSQL's, Redis's and everyone else's, pg_stat_statements after the first run, peak RSS during the last;
+#     PostgreSQL's, Redis's and everyone else's; after the first run pg_stat_statements, pg_stat_wal and what the busy
+#     backends waited on; peak RSS during the last;
 #   - a sell-out run (--stop-when-sold-out) and its time to sell all 75,000 seats;
 #   - the inventory invariants (bench/invariants.sql) after each load run has settled.
 # Everything goes to loadtest/results/bench-<timestamp>/ (ignored by git): summary.md, metrics.tsv, loadgen's JSON and
-# HTML reports, wrk and pgbench outputs, the service's log. A full run takes about 12 minutes; --quick about 5.
+# HTML reports, wrk and pgbench outputs, the service's log. A full run takes 11 to 14 minutes on the project's 2-core
+# machine (most of it the sell-out); --quick 5 to 8. docs/benchmarks.md reads the results.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/scripts/lib/services.sh"
@@ -25,13 +27,15 @@ Usage: bench/run.sh [options]
   --ceiling-seconds S  length of each wrk and pgbench run (default 15)
   --pgbench-clients "A B ..."  pgbench concurrencies (default "16 32 64"; 32 is the service's pool)
   --no-wrk, --no-pgbench       skip a ceiling
+  --pool N             the service's Maximum Pool Size (default: the service's own, 32); pgbench's ratio uses N
+  --counters           also record dotnet-counters (CSV) for the service during the last scenario run
   --out DIR            result folder (default loadtest/results/bench-<timestamp>)
 TXT
 }
 
 vus_list="1000 2000"; duration=30s; sellout_vus=1000; sellout_cap=6m
 wrk_rounds=2; pgbench_rounds=1; ceiling_seconds=15; pgbench_clients="16 32 64"; pool_size=32
-do_wrk=1; do_pgbench=1; out=; warmup_seconds=5
+do_wrk=1; do_pgbench=1; do_counters=0; pool_option=; out=; warmup_seconds=5
 hold_seconds=15
 command_line="bench/run.sh $*"
 while [ $# -gt 0 ]; do
@@ -47,6 +51,8 @@ while [ $# -gt 0 ]; do
     --pgbench-clients) pgbench_clients=$2; shift ;;
     --no-wrk) do_wrk=0 ;;
     --no-pgbench) do_pgbench=0 ;;
+    --counters) do_counters=1 ;;
+    --pool) pool_size=$2; pool_option="Maximum Pool Size=$2;"; shift ;;
     --out) out=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) say "unknown option $1"; usage >&2; exit 2 ;;
@@ -64,9 +70,11 @@ mkdir -p "$out"
 work=$(mktemp -d /tmp/concert-ticket-bench.XXXXXX); chmod 755 "$work"
 pg_port=$(free_port); redis_port=$(free_port); http_port=$(free_port)
 base="http://127.0.0.1:$http_port"
-app_pid=; sampler_pid=
+app_pid=; sampler_pid=; waits_pid=; counters_pid=
 cleanup() {
   [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null
+  [ -n "$waits_pid" ] && kill "$waits_pid" 2>/dev/null
+  [ -n "$counters_pid" ] && kill "$counters_pid" 2>/dev/null
   if [ -n "$app_pid" ] && kill -0 "$app_pid" 2>/dev/null; then kill -TERM "$app_pid"; wait "$app_pid" 2>/dev/null; fi
   stop_postgres "$work/postgres"; stop_redis "$work/redis"; rm -rf "$work"
 }
@@ -102,7 +110,7 @@ psql_ct -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" || exit 1
 # Timing of WAL flushes only adds two clock reads per flush; it shows how much of a commit is the disk.
 psql_ct -c "ALTER SYSTEM SET track_wal_io_timing = on" -c "SELECT pg_reload_conf()" >/dev/null
 
-export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=concert_ticket"
+export ConnectionStrings__Postgres="${pool_option}Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=concert_ticket"
 export ConnectionStrings__Redis="127.0.0.1:$redis_port"
 export Payment__Gateway=Fake Payment__Fake__LatencyMs=100 Payment__ServerKey=loadtest-server-key
 export Order__HoldSeconds=$hold_seconds
@@ -162,6 +170,21 @@ cpu_report() {
   echo "cores used over ${secs%.*} s: service $svc, PostgreSQL $pg, Redis $redis, $client $loadgen, other processes $others, idle $idle (of $(nproc)); load average $(cut -d' ' -f1 /proc/loadavg)"
 }
 
+# What PostgreSQL's busy backends are doing, five times a second (one psql session): "CPU" when active without a wait
+# event, else the wait event. waits_stop KEY writes the counts to KEY-pg-waits.txt.
+waits_start() {
+  echo "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity
+        WHERE datname = 'concert_ticket' AND state = 'active' AND pid <> pg_backend_pid() \\watch 0.2" |
+    "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d concert_ticket -X -q -tA >"$work/waits.txt" 2>/dev/null &
+  waits_pid=$!
+}
+waits_stop() {
+  kill "$waits_pid" 2>/dev/null; wait "$waits_pid" 2>/dev/null; waits_pid=
+  grep -v '^$' "$work/waits.txt" | sort | uniq -c | sort -rn |
+    awk '{ a[NR] = $0; n += $1 } END { for (i = 1; i <= NR; i++) { split(a[i], f, " "); printf "%6.1f%%  %s\n", 100 * f[1] / n, f[2] } }' \
+    >"$out/$1-pg-waits.txt"
+}
+
 # settle_and_check KEY: waits the hold plus a margin, so that every unpaid order of the run has expired, then checks.
 settle_and_check() {
   local key=$1
@@ -174,7 +197,7 @@ settle_and_check() {
 
 # scenario KEY VUS [loadgen options...]: one loadgen run on a fresh sale; its JSON report's path in $report. With
 # reset_stats set, PostgreSQL's statistics start from zero after the re-seed.
-report=; reset_stats=
+report=; reset_stats=; sample_waits=
 scenario() {
   local key=$1 vus=$2; shift 2
   reseed || return 1
@@ -183,9 +206,11 @@ scenario() {
     reset_stats=
   fi
   local before after
+  [ -n "$sample_waits" ] && waits_start
   before=$(cpu_snapshot)
   "$loadgen" --base-url "$base" --vus "$vus" --out "$out" --label "$key" "$@" >"$out/$key.txt" 2>"$out/$key.progress.txt"
   after=$(cpu_snapshot)
+  [ -n "$sample_waits" ] && waits_stop "$key"
   report=$(ls -t "$out/$key"-*.json | head -n 1)
   metric "$key.rps" "$(jq .overall.rps "$report")"
   metric "$key.orders_per_s" "$(jq '.scenario.orders_created / .elapsed_seconds | . * 10 | round / 10' "$report")"
@@ -218,10 +243,12 @@ if [ "$do_pgbench" = 1 ]; then
     for clients in $pgbench_clients; do
       reseed || exit 1
       f="$out/pgbench-c$clients-$round.txt"
+      [ "$clients" = "$pool_size" ] && waits_start
       before=$(cpu_snapshot)
       { time "$PG_BIN/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -n -M prepared -c "$clients" -j 2 -T "$ceiling_seconds" \
         -f "$root/bench/order-path.pgbench" concert_ticket >"$f" 2>&1; } 2>"$f.time"
       after=$(cpu_snapshot)
+      [ "$clients" = "$pool_size" ] && waits_stop "pgbench-c$clients-$round"
       cpu=$(cpu_report "pgbench.c$clients" "$before" "$after" pgbench "$(awk '{ print $1 + $2 }' "$f.time")")
       tps=$(awk '/^tps = / { print $3 }' "$f"); tx=$(awk '/actually processed/ { print $NF }' "$f")
       orders=$(psql_ct -tAc "SELECT count(*) FROM orders")
@@ -241,14 +268,22 @@ for vus in "${vus_array[@]}"; do
   log "Scenario with $vus VUs for $duration..."
   first=
   if [ "$vus" = "${vus_array[0]}" ]; then
-    first=1; reset_stats=1
+    first=1; reset_stats=1; sample_waits=1
   fi
   if [ "$vus" = "$last_vus" ]; then
     # VmRSS every half second while the run lasts; the peak is the largest sample.
     ( while kill -0 "$app_pid" 2>/dev/null; do awk '/VmRSS/ { print $2 }' "/proc/$app_pid/status"; sleep 0.5; done ) >"$out/$key-rss-kb.txt" &
     sampler_pid=$!
+    if [ "$do_counters" = 1 ]; then
+      PATH="$PATH:$HOME/.dotnet/tools" dotnet-counters collect -p "$app_pid" --format csv -o "$out/$key-counters.csv" \
+        --counters System.Runtime,Microsoft.AspNetCore.Hosting,Microsoft.AspNetCore.Server.Kestrel,Npgsql >/dev/null 2>&1 &
+      counters_pid=$!
+    fi
   fi
   scenario "$key" "$vus" --duration "$duration" || exit 1
+  sample_waits=
+  # A background job ignores SIGINT here, so TERM: the CSV is written as it goes.
+  if [ -n "$counters_pid" ]; then kill -TERM "$counters_pid" 2>/dev/null; wait "$counters_pid" 2>/dev/null; counters_pid=; fi
   if [ -n "$sampler_pid" ]; then
     kill "$sampler_pid" 2>/dev/null; wait "$sampler_pid" 2>/dev/null; sampler_pid=
     metric "$key.peak_rss_mib" "$(sort -n "$out/$key-rss-kb.txt" | tail -n 1 | awk '{ printf "%.0f", $1 / 1024 }')"
@@ -353,6 +388,12 @@ jq_row='def ms: if . >= 1000 then "\(. / 10 | round / 100)s" elif . >= 100 then 
   echo '```'
   cat "$out/scenario-${vus_array[0]}vu-pg_stat_statements.txt" "$out/scenario-${vus_array[0]}vu-pg_stat_wal.txt"
   echo '```'
+  echo
+  echo "What PostgreSQL's active backends were doing (share of samples, 5 per second):"
+  echo
+  for f in "$out"/*-pg-waits.txt; do
+    echo "- $(basename "$f" -pg-waits.txt): $(head -n 6 "$f" | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1 }')"
+  done
   echo
   echo "Reports: $(cd "$out" && ls ./*.html | sed 's|^\./||' | tr '\n' ' ')"
 } >"$out/summary.md"
