@@ -19,8 +19,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-start_postgres "$work/postgres" "$pg_port" fast || exit 1
-start_redis "$work/redis" "$redis_port" || exit 1
+# A port can still be taken between the check and the bind: try another one.
+for attempt in 1 2 3; do
+  start_postgres "$work/postgres" "$pg_port" fast && break
+  [ "$attempt" = 3 ] && exit 1
+  pg_port=$(free_port)
+done
+for attempt in 1 2 3; do
+  start_redis "$work/redis" "$redis_port" && break
+  [ "$attempt" = 3 ] && exit 1
+  stop_redis "$work/redis"; redis_port=$(free_port)
+done
 say "PostgreSQL on 127.0.0.1:$pg_port, Redis on 127.0.0.1:$redis_port (in $work)"
 
 # The fixture creates its own database on this server for each run.

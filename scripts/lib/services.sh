@@ -92,11 +92,15 @@ stop_redis() {
   return 0
 }
 
-# free_port: a TCP port nobody listens on, so parallel runs and other checkouts do not collide.
+# free_port: a TCP port nobody listens on, so parallel runs and other checkouts do not collide. It is drawn below the
+# kernel's ephemeral range (ip_local_port_range), where outgoing connections take their local ports: a port there can
+# be taken by a connection between this check and the server's bind.
 free_port() {
-  local port
+  local low=32768 port
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  [ "$low" -gt 12000 ] || low=32768
   while :; do
-    port=$(( (RANDOM % 20000) + 30000 ))
+    port=$(( (RANDOM % (low - 11000)) + 10000 ))
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
   done
 }
