@@ -7,9 +7,9 @@ namespace FaultSuite;
 
 /// <summary>
 /// A fault to inject while the load runs. <paramref name="AllowedErrors"/> are the failures the fault may cause
-/// (outcomes such as "503 dependency_unavailable"); any other failure fails the phase.
+/// (outcomes such as "503 dependency_unavailable"); any other failure fails the phase. <paramref name="Review"/>
+/// adds checks from the phase's requests once the load has stopped.
 /// </summary>
-/// <paramref name="Review"/> adds checks from the phase's requests once the load has stopped.
 internal sealed record Phase(string Name, string Fault, string[] AllowedErrors, Func<PhaseRun, Task> Inject,
     Func<PhaseRun, List<Sample>, IEnumerable<Check>>? Review = null, bool HasFault = true, bool FailFast = false);
 

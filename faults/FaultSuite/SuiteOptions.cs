@@ -28,7 +28,7 @@ internal sealed record Profile(
     /// Timeout of 3 s so that a short freeze of PostgreSQL still makes Npgsql cancel commands (10 s by default).
     /// </summary>
     public static readonly Profile Short = new("short", Vus: 12, WarmUp: TimeSpan.FromSeconds(2),
-        Baseline: TimeSpan.FromSeconds(2), Before: TimeSpan.FromSeconds(1), After: TimeSpan.FromSeconds(3),
+        Baseline: TimeSpan.FromSeconds(2), Before: TimeSpan.FromSeconds(1), After: TimeSpan.FromSeconds(4),
         GatewayFault: TimeSpan.FromSeconds(1.5), PostgresDown: TimeSpan.FromSeconds(2), PostgresFrozen: TimeSpan.FromSeconds(6), RedisDown: TimeSpan.FromSeconds(4),
         CallbacksLoad: TimeSpan.FromSeconds(3), GatewayFaultsInOnePhase: true, ServiceCommandTimeoutSeconds: 3);
 }
