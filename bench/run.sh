@@ -9,7 +9,7 @@
 #   - a sell-out run (--stop-when-sold-out) and its time to sell all 75,000 seats;
 #   - the inventory invariants (bench/invariants.sql) after each load run has settled.
 # Everything goes to loadtest/results/bench-<timestamp>/ (ignored by git): summary.md, metrics.tsv, loadgen's JSON and
-# HTML reports, wrk and pgbench outputs, the service's log. A full run takes 11 to 14 minutes on the project's 2-core
+# HTML reports, wrk and pgbench outputs, the service's log. A full run takes 9 to 14 minutes on the project's 2-core
 # machine (most of it the sell-out); --quick 5 to 8. docs/benchmarks.md reads the results.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -76,7 +76,11 @@ cleanup() {
   [ -n "$waits_pid" ] && kill "$waits_pid" 2>/dev/null
   [ -n "$counters_pid" ] && kill "$counters_pid" 2>/dev/null
   if [ -n "$app_pid" ] && kill -0 "$app_pid" 2>/dev/null; then kill -TERM "$app_pid"; wait "$app_pid" 2>/dev/null; fi
-  stop_postgres "$work/postgres"; stop_redis "$work/redis"; rm -rf "$work"
+  local redis_pid; redis_pid=$(cat "$work/redis/redis.pid" 2>/dev/null)
+  stop_postgres "$work/postgres"; stop_redis "$work/redis"
+  # Redis writes its last log lines while it exits: let it finish, or the folder may outlive the run.
+  for _ in $(seq 1 50); do [ -n "$redis_pid" ] && kill -0 "$redis_pid" 2>/dev/null || break; sleep 0.1; done
+  rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
