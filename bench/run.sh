@@ -255,7 +255,7 @@ if [ "$do_pgbench" = 1 ]; then
       f="$out/pgbench-c$clients-$round.txt"
       [ "$clients" = "$pool_size" ] && waits_start
       before=$(cpu_snapshot)
-      { time "$PG_BIN/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -n -M prepared -c "$clients" -j 2 -T "$ceiling_seconds" \
+      { time PGOPTIONS="-c enable_seqscan=off" "$PG_BIN/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -n -M prepared -c "$clients" -j 2 -T "$ceiling_seconds" \
         -f "$root/bench/order-path.pgbench" concert_ticket >"$f" 2>&1; } 2>"$f.time"
       after=$(cpu_snapshot)
       [ "$clients" = "$pool_size" ] && waits_stop "pgbench-c$clients-$round"

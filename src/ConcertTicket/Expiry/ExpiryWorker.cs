@@ -22,7 +22,7 @@ internal sealed partial class ExpiryWorker(
 
     private static readonly TimeSpan Period = TimeSpan.FromMilliseconds(500);
 
-    private const string ExpireBatchSql = """
+    internal const string ExpireBatchSql = """
         WITH due AS (
             SELECT id FROM orders
             WHERE status = 'pending' AND expires_at <= now()

@@ -39,7 +39,7 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource, PostgresDeadline d
     /// active order claims nothing; a concurrent twin that slips past that check is stopped by the unique index on
     /// active emails, which rolls the whole statement back (seat included).
     /// </summary>
-    private const string ClaimSql = """
+    internal const string ClaimSql = """
         WITH existing AS (
             SELECT id FROM orders WHERE email = $2 AND status IN ('pending', 'paid')
         ),
@@ -69,7 +69,7 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource, PostgresDeadline d
         LEFT JOIN created ON true
         """;
 
-    private const string SelectOrderSql = """
+    internal const string SelectOrderSql = """
         SELECT o.id, o.email, o.category_id, o.total, o.status, o.va_number, o.bank, o.idempotency_key,
                o.created_at, o.expires_at, o.paid_at,
                CASE WHEN o.status IN ('pending', 'paid') THEN s.row_no END,
@@ -77,20 +77,27 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource, PostgresDeadline d
         FROM orders o LEFT JOIN seats s ON s.id = o.seat_id
         """;
 
-    private const string GetSql = SelectOrderSql + " WHERE o.id = $1";
+    internal const string GetSql = SelectOrderSql + " WHERE o.id = $1";
 
-    private const string GetByIdempotencyKeySql = SelectOrderSql + " WHERE o.idempotency_key = $1";
+    internal const string GetByIdempotencyKeySql = SelectOrderSql + " WHERE o.idempotency_key = $1";
 
-    private const string SetVirtualAccountSql = """
+    /// <summary>
+    /// Records the VA without waiting for its WAL flush (synchronous_commit off for this transaction alone): one of
+    /// the three flushes of a paid order, and the only one whose loss in a crash loses nothing. The fan already has
+    /// the VA, a payment to it is matched by order id, and a retried POST charges again under the same gateway
+    /// Idempotency-Key, which returns the same VA.
+    /// </summary>
+    internal const string SetVirtualAccountSql = """
         UPDATE orders SET va_number = $2, gateway_transaction_id = $3
         WHERE id = $1 AND status IN ('pending', 'paid')
+          AND set_config('synchronous_commit', 'off', true) = 'off'
         """;
 
     /// <summary>
     /// Ends a pending order and frees its seat in one statement; the gateway is told later (gateway_voids), so a
     /// slow gateway never delays the seat's return.
     /// </summary>
-    private const string CancelSql = """
+    internal const string CancelSql = """
         WITH ended AS (
             UPDATE orders SET status = 'cancelled', ended_at = now(), cancel_reason = $2
             WHERE id = $1 AND status = 'pending'

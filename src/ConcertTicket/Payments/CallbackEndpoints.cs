@@ -76,61 +76,76 @@ internal static partial class CallbackEndpoints
                 new Dictionary<string, string[]> { ["transaction_status"] = ["is required"] });
         }
 
-        var order = Guid.TryParse(n.OrderId, out var orderId) ? await orders.GetAsync(orderId, ct) : null;
-        if (order is null)
+        if (!Guid.TryParse(n.OrderId, out var orderId)) return UnknownOrder();
+        // An amount that is not a number can match no order's total: it is answered as a mismatch.
+        if (!decimal.TryParse(n.GrossAmount, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount))
+            amount = -1;
+
+        var status = n.TransactionStatus.ToLowerInvariant();
+        var paid = status == "settlement" || (status == "capture" && string.Equals(n.FraudStatus, "accept", StringComparison.OrdinalIgnoreCase));
+        bool changed;
+        string now;
+        if (paid)
+        {
+            // The hot path: one statement checks the amount and pays a pending order.
+            var settlement = await payments.SettleAsync(orderId, amount, n.TransactionId, ct);
+            if (settlement.Outcome == SettlementOutcome.UnknownOrder) return UnknownOrder();
+            if (settlement.Outcome == SettlementOutcome.AmountMismatch) return AmountMismatch(settlement.Total);
+            changed = settlement.Outcome is SettlementOutcome.Paid or SettlementOutcome.PaidLate or SettlementOutcome.RefundRequired;
+            now = settlement.Status!;
+            if (settlement.Outcome == SettlementOutcome.RefundRequired) LogRefundRequired(logger, orderId);
+            metrics.Settled(settlement.CategoryId, settlement.Outcome);
+            activity?.SetTag("callback.outcome", settlement.Outcome.ToString());
+        }
+        else
+        {
+            var order = await orders.GetAsync(orderId, ct);
+            if (order is null) return UnknownOrder();
+            if (amount != order.Total) return AmountMismatch(order.Total);
+            changed = false;
+            now = order.Status;
+            if (status is "expire" or "cancel" or "deny" or "failure")
+            {
+                // Only a pending order ends here: a late expire never undoes a settlement.
+                changed = await orders.CancelAsync(orderId, "gateway: " + status, ct);
+                if (changed)
+                {
+                    now = OrderStatus.Cancelled;
+                    metrics.Cancelled(order.CategoryId, "gateway_" + status);
+                }
+                activity?.SetTag("callback.outcome", changed ? "cancelled" : "no_change");
+            }
+            else if (status is "refund" or "partial_refund")
+            {
+                changed = await payments.RecordRefundAsync(orderId, status, ct);
+                activity?.SetTag("callback.outcome", changed ? "refund_recorded" : "no_change");
+            }
+            else
+            {
+                // pending, authorize, a capture under fraud challenge, or a status Midtrans adds later: nothing to do.
+                activity?.SetTag("callback.outcome", "no_change");
+            }
+
+            // Unchanged while it looked pending: a twin notification or the expiry got there first, so read what it is now.
+            if (!changed && order.Status == OrderStatus.Pending) now = await payments.GetStatusAsync(orderId, ct) ?? now;
+        }
+        LogHandled(logger, orderId, status, now, changed);
+        return TypedResults.Ok(new CallbackEnvelope(new CallbackResult(orderId, now, changed)));
+
+        ProblemHttpResult UnknownOrder()
         {
             LogUnknownOrder(logger, n.OrderId);
             activity?.SetTag("callback.outcome", "unknown_order");
             return Problems.Create(404, "unknown_order", "No such order.", $"Order '{n.OrderId}' does not exist here.");
         }
-        if (!decimal.TryParse(n.GrossAmount, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount)
-            || amount != order.Total)
+
+        ProblemHttpResult AmountMismatch(long total)
         {
-            LogAmountMismatch(logger, orderId, n.GrossAmount, order.Total);
+            LogAmountMismatch(logger, orderId, n.GrossAmount, total);
             activity?.SetTag("callback.outcome", "amount_mismatch");
             return Problems.Create(422, "amount_mismatch", "The amount does not match the order.",
-                $"gross_amount {n.GrossAmount} is not the order's total {order.Total}.");
+                $"gross_amount {n.GrossAmount} is not the order's total {total}.");
         }
-
-        var status = n.TransactionStatus.ToLowerInvariant();
-        var paid = status == "settlement" || (status == "capture" && string.Equals(n.FraudStatus, "accept", StringComparison.OrdinalIgnoreCase));
-        var changed = false;
-        var now = order.Status;
-        if (paid)
-        {
-            var outcome = await payments.SettleAsync(orderId, n.TransactionId, ct);
-            changed = outcome is SettlementOutcome.Paid or SettlementOutcome.PaidLate or SettlementOutcome.RefundRequired;
-            if (changed) now = outcome == SettlementOutcome.RefundRequired ? OrderStatus.RefundRequired : OrderStatus.Paid;
-            if (outcome == SettlementOutcome.RefundRequired) LogRefundRequired(logger, orderId);
-            metrics.Settled(order.CategoryId, outcome);
-            activity?.SetTag("callback.outcome", outcome.ToString());
-        }
-        else if (status is "expire" or "cancel" or "deny" or "failure")
-        {
-            // Only a pending order ends here: a late expire never undoes a settlement.
-            changed = await orders.CancelAsync(orderId, "gateway: " + status, ct);
-            if (changed)
-            {
-                now = OrderStatus.Cancelled;
-                metrics.Cancelled(order.CategoryId, "gateway_" + status);
-            }
-            activity?.SetTag("callback.outcome", changed ? "cancelled" : "no_change");
-        }
-        else if (status is "refund" or "partial_refund")
-        {
-            changed = await payments.RecordRefundAsync(orderId, status, ct);
-            activity?.SetTag("callback.outcome", changed ? "refund_recorded" : "no_change");
-        }
-        else
-        {
-            // pending, authorize, a capture under fraud challenge, or a status Midtrans adds later: nothing to do.
-            activity?.SetTag("callback.outcome", "no_change");
-        }
-
-        // Unchanged while it looked pending: a twin notification or the expiry got there first, so read what it is now.
-        if (!changed && order.Status == OrderStatus.Pending) now = await payments.GetStatusAsync(orderId, ct) ?? now;
-        LogHandled(logger, orderId, status, now, changed);
-        return TypedResults.Ok(new CallbackEnvelope(new CallbackResult(orderId, now, changed)));
     }
 
     [LoggerMessage(EventName = "CallbackRejected", Level = LogLevel.Warning, Message = "Payment callback rejected for order {OrderId}: {Reason}")]

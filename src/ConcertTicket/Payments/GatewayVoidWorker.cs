@@ -19,7 +19,7 @@ internal sealed partial class GatewayVoidWorker(
     private const int MaxAttempts = 8;
 
     // A lease long enough for one gateway call; a crashed worker's lease simply runs out.
-    private const string LeaseSql = """
+    internal const string LeaseSql = """
         UPDATE gateway_voids v SET attempts = v.attempts + 1, next_attempt_at = now() + interval '2 minutes'
         FROM (
             SELECT order_id FROM gateway_voids WHERE next_attempt_at <= now()
@@ -29,10 +29,10 @@ internal sealed partial class GatewayVoidWorker(
         RETURNING v.order_id, v.attempts
         """;
 
-    private const string DoneSql = "DELETE FROM gateway_voids WHERE order_id = $1";
+    internal const string DoneSql = "DELETE FROM gateway_voids WHERE order_id = $1";
 
     // Backoff doubles from 10 s; after MaxAttempts the row stays, parked, for an operator to see.
-    private const string RetrySql = """
+    internal const string RetrySql = """
         UPDATE gateway_voids SET last_error = $3,
             next_attempt_at = CASE WHEN $2 >= $4 THEN 'infinity' ELSE now() + make_interval(secs => 10 * power(2, $2 - 1)) END
         WHERE order_id = $1

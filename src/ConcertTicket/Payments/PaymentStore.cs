@@ -1,4 +1,5 @@
 using ConcertTicket.Infrastructure;
+using ConcertTicket.Orders;
 using Npgsql;
 
 namespace ConcertTicket.Payments;
@@ -18,7 +19,13 @@ internal enum SettlementOutcome
     AlreadySettled,
 
     UnknownOrder,
+
+    /// <summary>gross_amount is not the order's total: nothing changed.</summary>
+    AmountMismatch,
 }
+
+/// <summary>What a settlement did, with the order's total, category and status after it.</summary>
+internal sealed record Settlement(SettlementOutcome Outcome, long Total = 0, int CategoryId = 0, string? Status = null);
 
 /// <summary>
 /// The SQL of payment notifications: settle, settle late, record refunds. A caller waits for each at most
@@ -26,10 +33,23 @@ internal enum SettlementOutcome
 /// </summary>
 internal sealed class PaymentStore(NpgsqlDataSource dataSource, PostgresDeadline deadline)
 {
-    /// <summary>The guarded update: only a pending order becomes paid, so a repeat changes nothing.</summary>
-    private const string PaySql = """
-        UPDATE orders SET status = 'paid', paid_at = now(), gateway_transaction_id = coalesce($2, gateway_transaction_id)
-        WHERE id = $1 AND status = 'pending'
+    /// <summary>
+    /// The common case in one round trip: read the order and, if it is pending and the amount is its total, pay it.
+    /// The update re-checks 'pending' on the row's latest version, so a racing expiry or twin notification wins or
+    /// loses cleanly, and a repeat changes nothing. Returns the order as it was, and whether this statement paid it.
+    /// </summary>
+    internal const string PaySql = """
+        WITH current AS (
+            SELECT id, total, status, category_id FROM orders WHERE id = $1
+        ),
+        paid AS (
+            UPDATE orders o
+            SET status = 'paid', paid_at = now(), gateway_transaction_id = coalesce($3, o.gateway_transaction_id)
+            FROM current c
+            WHERE o.id = c.id AND o.status = 'pending' AND c.total = $2
+            RETURNING o.id
+        )
+        SELECT c.total, c.status, c.category_id, EXISTS (SELECT 1 FROM paid) FROM current c
         """;
 
     /// <summary>
@@ -37,7 +57,7 @@ internal sealed class PaymentStore(NpgsqlDataSource dataSource, PostgresDeadline
     /// active order, else mark it refund_required. The order row is locked first, so a repeated notification
     /// waits and then finds it settled.
     /// </summary>
-    private const string SettleLateSql = """
+    internal const string SettleLateSql = """
         WITH target AS (
             SELECT id, category_id, email FROM orders
             WHERE id = $1 AND status IN ('expired', 'cancelled')
@@ -68,27 +88,43 @@ internal sealed class PaymentStore(NpgsqlDataSource dataSource, PostgresDeadline
         SELECT status FROM settled
         """;
 
-    private const string StatusSql = "SELECT status FROM orders WHERE id = $1";
+    internal const string StatusSql = "SELECT status FROM orders WHERE id = $1";
 
-    private const string RecordRefundSql = """
+    internal const string RecordRefundSql = """
         UPDATE orders SET refund_status = $2, refunded_at = coalesce(refunded_at, now())
         WHERE id = $1 AND refund_status IS DISTINCT FROM $2
         """;
 
-    public Task<SettlementOutcome> SettleAsync(Guid orderId, string? transactionId, CancellationToken ct) =>
-        deadline.RunAsync(token => SettleCoreAsync(orderId, transactionId, token), ct);
+    /// <param name="amount">The notification's gross_amount; the order is only settled when it equals the total.</param>
+    public Task<Settlement> SettleAsync(Guid orderId, decimal amount, string? transactionId, CancellationToken ct) =>
+        deadline.RunAsync(token => SettleCoreAsync(orderId, amount, transactionId, token), ct);
 
-    private async Task<SettlementOutcome> SettleCoreAsync(Guid orderId, string? transactionId, CancellationToken ct)
+    private async Task<Settlement> SettleCoreAsync(Guid orderId, decimal amount, string? transactionId, CancellationToken ct)
     {
+        long total;
+        string before;
+        int categoryId;
         await using (var pay = dataSource.CreateCommand(PaySql))
         {
+            // A fractional or out-of-range amount can equal no total: NULL matches nothing.
+            long? whole = decimal.Truncate(amount) == amount && amount is > 0 and <= long.MaxValue ? (long)amount : null;
             pay.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orderId });
+            pay.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = whole, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
             pay.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = transactionId, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-            if (await pay.ExecuteNonQueryAsync(ct) == 1) return SettlementOutcome.Paid;
+            await using var reader = await pay.ExecuteReaderAsync(ct);
+            if (!await reader.ReadAsync(ct)) return new Settlement(SettlementOutcome.UnknownOrder);
+            total = reader.GetInt64(0);
+            before = reader.GetString(1);
+            categoryId = reader.GetInt32(2);
+            if (reader.GetBoolean(3)) return new Settlement(SettlementOutcome.Paid, total, categoryId, OrderStatus.Paid);
         }
+        if (amount != total) return new Settlement(SettlementOutcome.AmountMismatch, total, categoryId, before);
+        if (before is OrderStatus.Paid or OrderStatus.RefundRequired)
+            return new Settlement(SettlementOutcome.AlreadySettled, total, categoryId, before);
 
-        // The fan's email may have gained another active order between the check and the claim; the unique index
-        // then rolls the statement back and the second attempt sees that order and marks this one for refund.
+        // The hold had ended (or ended while this notification was on its way). The fan's email may have gained
+        // another active order between the check and the claim; the unique index then rolls the statement back and
+        // the second attempt sees that order and marks this one for refund.
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -97,7 +133,11 @@ internal sealed class PaymentStore(NpgsqlDataSource dataSource, PostgresDeadline
                 late.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orderId });
                 late.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = transactionId, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
                 var status = (string?)await late.ExecuteScalarAsync(ct);
-                if (status is not null) return status == "paid" ? SettlementOutcome.PaidLate : SettlementOutcome.RefundRequired;
+                if (status is not null)
+                {
+                    return new Settlement(status == OrderStatus.Paid ? SettlementOutcome.PaidLate : SettlementOutcome.RefundRequired,
+                        total, categoryId, status);
+                }
                 break;
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && attempt < 3)
@@ -105,10 +145,9 @@ internal sealed class PaymentStore(NpgsqlDataSource dataSource, PostgresDeadline
             }
         }
 
-        // Neither pending nor ended: paid or refund_required already, or unknown. A pending order that a racing
-        // settlement just paid also lands here.
-        var current = await GetStatusCoreAsync(orderId, ct);
-        return current is null ? SettlementOutcome.UnknownOrder : SettlementOutcome.AlreadySettled;
+        // Neither pending nor ended any more: a racing twin notification settled it first.
+        var current = await GetStatusCoreAsync(orderId, ct) ?? before;
+        return new Settlement(SettlementOutcome.AlreadySettled, total, categoryId, current);
     }
 
     public Task<string?> GetStatusAsync(Guid orderId, CancellationToken ct) =>

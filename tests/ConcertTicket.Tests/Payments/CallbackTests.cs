@@ -95,13 +95,24 @@ public sealed class CallbackTests(LiveServers stack)
         Assert.Equal(4, await Sale.FreeSeatsAsync(stack.DataSource, category));
     }
 
-    [Fact]
-    public async Task A_signed_notification_whose_amount_differs_from_the_order_changes_nothing()
+    public static TheoryData<string, string> WrongAmounts => new()
+    {
+        { "settlement", "100.00" },
+        // A fraction of a rupiah or a non-number can equal no total (the settlement compares whole amounts in SQL).
+        { "settlement", Price + ".50" },
+        { "settlement", "NaN" },
+        { "settlement", "99999999999999999999999.00" },
+        { "expire", "100.00" },
+    };
+
+    [Theory]
+    [MemberData(nameof(WrongAmounts))]
+    public async Task A_signed_notification_whose_amount_differs_from_the_order_changes_nothing(string transactionStatus, string grossAmount)
     {
         var (app, _, orderId) = await OrderAsync();
         await using var _ = app;
 
-        var response = await Callbacks.PostAsync(app, Callbacks.Notification(orderId, "settlement", Price, grossAmount: "100.00"));
+        var response = await Callbacks.PostAsync(app, Callbacks.Notification(orderId, transactionStatus, Price, grossAmount: grossAmount));
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         Assert.Equal("amount_mismatch", await TestApp.ProblemCodeAsync(response));

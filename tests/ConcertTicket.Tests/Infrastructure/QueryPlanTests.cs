@@ -1,0 +1,127 @@
+using ConcertTicket.Expiry;
+using ConcertTicket.Infrastructure;
+using ConcertTicket.Orders;
+using ConcertTicket.Payments;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace ConcertTicket.Tests.Infrastructure;
+
+/// <summary>
+/// A sale starts with empty orders and gateway_voids tables. Prepared statements move to a generic plan after five
+/// runs; planned from statistics that say "empty", that plan scanned the whole orders table for every keyed lookup
+/// and kept doing so as the table grew (the benchmark's first finding). These tests plan the service's own SQL the
+/// way PostgreSQL caches it, on a freshly migrated, seeded and analysed database.
+/// </summary>
+[Collection(LiveServersGroup.Name)]
+public sealed class QueryPlanTests(LiveServers stack)
+{
+    /// <summary>Each statement of the order path, expiry and voids, with its parameter types.</summary>
+    public static TheoryData<string, string, string> Statements => new()
+    {
+        { "claim", OrderStore.ClaimSql, "uuid, text, int, interval, text, text" },
+        { "get order", OrderStore.GetSql, "uuid" },
+        { "get by idempotency key", OrderStore.GetByIdempotencyKeySql, "text" },
+        { "set virtual account", OrderStore.SetVirtualAccountSql, "uuid, text, text" },
+        { "cancel", OrderStore.CancelSql, "uuid, text" },
+        { "pay", PaymentStore.PaySql, "uuid, bigint, text" },
+        { "settle late", PaymentStore.SettleLateSql, "uuid, text" },
+        { "status", PaymentStore.StatusSql, "uuid" },
+        { "record refund", PaymentStore.RecordRefundSql, "uuid, text" },
+        { "expire batch", ExpiryWorker.ExpireBatchSql, "int" },
+        { "lease voids", GatewayVoidWorker.LeaseSql, "int" },
+        { "void done", GatewayVoidWorker.DoneSql, "uuid" },
+        { "void retry", GatewayVoidWorker.RetrySql, "uuid, int, text, int" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Statements))]
+    public async Task The_services_statements_use_indexes_when_the_sale_starts_from_empty_tables(string name, string sql, string types)
+    {
+        var connectionString = await EmptySaleAsync();
+        await using var service = NpgsqlDataSource.Create(Postgres.WithDefaults(connectionString));
+
+        var plan = await GenericPlanAsync(service, sql, types);
+
+        Assert.False(plan.Contains("Seq Scan on orders", StringComparison.Ordinal)
+            || plan.Contains("Seq Scan on seats", StringComparison.Ordinal)
+            || plan.Contains("Seq Scan on gateway_voids", StringComparison.Ordinal),
+            $"{name}: generic plan scans a whole table:\n{plan}");
+    }
+
+    [Fact]
+    public async Task Without_the_services_session_setting_the_same_lookup_scans_the_whole_table()
+    {
+        // The control: what the setting prevents does happen on a plain connection.
+        var connectionString = await EmptySaleAsync();
+        await using var plain = NpgsqlDataSource.Create(connectionString);
+
+        var plan = await GenericPlanAsync(plain, OrderStore.GetSql, "uuid");
+
+        Assert.Contains("Seq Scan on orders", plan, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Recording_the_virtual_account_commits_without_waiting_for_the_flush_and_only_that_transaction()
+    {
+        await using var db = NpgsqlDataSource.Create(Postgres.WithDefaults(stack.ConnectionString));
+        var category = await Sale.CreateCategoryAsync(stack.DataSource, 1);
+        var orderId = Guid.CreateVersion7();
+        await Sale.ExecuteAsync(stack.DataSource, """
+            WITH seat AS (UPDATE seats SET order_id = $1 WHERE category_id = $3 RETURNING id, category_id)
+            INSERT INTO orders (id, email, category_id, seat_id, total, expires_at)
+            SELECT $1, $2, category_id, id, 1, now() + interval '1 minute' FROM seat
+            """, orderId, Sale.Email(), category);
+        await using var connection = await db.OpenConnectionAsync();
+        // The test server runs with synchronous_commit off for speed; a production session has it on.
+        await using (var on = new NpgsqlCommand("SET synchronous_commit = on", connection)) await on.ExecuteNonQueryAsync();
+
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await using var update = new NpgsqlCommand(OrderStore.SetVirtualAccountSql, connection, transaction);
+            update.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orderId });
+            update.Parameters.Add(new NpgsqlParameter<string> { TypedValue = "8808123" });
+            update.Parameters.Add(new NpgsqlParameter<string> { TypedValue = "tx-1" });
+            Assert.Equal(1, await update.ExecuteNonQueryAsync());
+            Assert.Equal("off", await ShowAsync(connection, transaction));
+            await transaction.CommitAsync();
+        }
+
+        Assert.Equal("on", await ShowAsync(connection, null));
+        Assert.Equal("8808123", await Sale.ScalarAsync<string>(stack.DataSource, "SELECT va_number FROM orders WHERE id = $1", orderId));
+    }
+
+    private static async Task<string> ShowAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction)
+    {
+        await using var show = new NpgsqlCommand("SHOW synchronous_commit", connection, transaction);
+        return (string)(await show.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>A new database as a sale's first second: migrated, seeded, no order, statistics fresh.</summary>
+    private async Task<string> EmptySaleAsync()
+    {
+        var connectionString = await stack.CreateDatabaseAsync("ct_plans_" + Guid.NewGuid().ToString("N")[..8]);
+        await using var db = NpgsqlDataSource.Create(connectionString);
+        await new Migrator(db, NullLogger<Migrator>.Instance).MigrateAsync(CancellationToken.None);
+        await new Seeder(db).SeedAsync(CancellationToken.None);
+        await Sale.ExecuteAsync(db, "ANALYZE");
+        return connectionString;
+    }
+
+    /// <summary>The plan PostgreSQL caches for the statement after its first runs (forced, so it needs no runs).</summary>
+    private static async Task<string> GenericPlanAsync(NpgsqlDataSource db, string sql, string types)
+    {
+        await using var connection = await db.OpenConnectionAsync();
+        await using (var prepare = new NpgsqlCommand(
+            $"SET plan_cache_mode = force_generic_plan; PREPARE statement ({types}) AS {sql}", connection))
+        {
+            await prepare.ExecuteNonQueryAsync();
+        }
+        var nulls = string.Join(", ", types.Split(',').Select(_ => "NULL"));
+        await using var explain = new NpgsqlCommand($"EXPLAIN (COSTS OFF) EXECUTE statement ({nulls})", connection);
+        var lines = new List<string>();
+        await using var reader = await explain.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) lines.Add(reader.GetString(0));
+        return string.Join('\n', lines);
+    }
+}
