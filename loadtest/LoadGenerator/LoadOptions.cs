@@ -8,7 +8,7 @@ internal sealed record LoadOptions
         loadgen: runs the concert-ticket k6 scenario (loadtest/main.js) as N closed-loop virtual users.
 
         Options (`--name value` or `--name=value`):
-          --base-url URL          service under test (default http://127.0.0.1:8080)
+          --base-url URL          service under test, http:// only (default http://127.0.0.1:8080)
           --vus N                 virtual users, each looping the scenario on its own connection (default 1000)
           --duration D            how long VUs start new iterations: 500ms, 30s, 2m, 1h, 1m30s (default 30s)
           --timeout D             per-request timeout, counted as an error (default 60s, like k6)
@@ -131,9 +131,12 @@ internal sealed record LoadOptions
 
             if (next is null)
             {
-                error = name == "only-get"
-                    ? $"--only-get needs a path starting with '/', got '{value}'"
-                    : $"bad value '{value}' for --{name}";
+                error = name switch
+                {
+                    "only-get" => $"--only-get needs a path starting with '/', got '{value}'",
+                    "base-url" => $"--base-url needs an http:// URL (loadgen speaks plain HTTP/1.1, no TLS), got '{value}'",
+                    _ => $"bad value '{value}' for --{name}",
+                };
                 return null;
             }
 
@@ -197,5 +200,5 @@ internal sealed record LoadOptions
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : null;
 
     private static Uri? TryParseUrl(string text) =>
-        Uri.TryCreate(text.TrimEnd('/'), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : null;
+        Uri.TryCreate(text.TrimEnd('/'), UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp ? uri : null;
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 
 namespace LoadGenerator;
 
@@ -25,9 +26,9 @@ internal sealed record RunResult(
     ClientUsage Client);
 
 /// <summary>
-/// The shared part of a run: one connection pool for all VUs and the two stops of k6's constant-vus
-/// executor: after the duration no VU starts a new iteration; 30 s later (k6's gracefulStop) what is
-/// still in flight is cancelled.
+/// The shared part of a run: the target's addresses, the constant bytes of the requests, and the two stops
+/// of k6's constant-vus executor: after the duration no VU starts a new iteration; 30 s later (k6's
+/// gracefulStop) what is still in flight is cancelled. Connections belong to the VUs.
 /// </summary>
 internal sealed class LoadRun : IDisposable
 {
@@ -44,28 +45,13 @@ internal sealed class LoadRun : IDisposable
         Options = options;
         Seed = seed;
         var baseUrl = options.BaseUrl.AbsoluteUri.TrimEnd('/');
-        CategoriesUri = new Uri(baseUrl + "/categories");
-        OrdersUri = new Uri(baseUrl + "/orders");
-        CallbackUri = new Uri(baseUrl + "/payments/callback");
-        GetUri = options.OnlyGetPath is { } path ? new Uri(baseUrl + path) : null;
+        EndPoints = Resolve(options.BaseUrl);
 
-        // One pool with a connection per VU at most: each VU has one request in flight, so it behaves
-        // like k6, where every VU keeps its own keep-alive connection.
-        var handler = new SocketsHttpHandler
-        {
-            MaxConnectionsPerServer = options.Vus,
-            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-            ConnectTimeout = options.Timeout,
-            UseProxy = false,
-            UseCookies = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-        };
-
-        // HttpMessageInvoker, not HttpClient: no per-request linked CancellationTokenSource, timeout or
-        // default-header copy; the VUs keep their own timeouts. Less CPU taken from the server under test.
-        Client = new HttpMessageInvoker(handler, disposeHandler: true);
+        // The constant bytes of each request, built once: a GET is sent as it is, a POST gets its length and body.
+        CategoriesRequest = Http1Request.Get(new Uri(baseUrl + "/categories"));
+        OrderHead = Http1Request.PostHead(new Uri(baseUrl + "/orders"));
+        CallbackHead = Http1Request.PostHead(new Uri(baseUrl + "/payments/callback"));
+        GetRequest = options.OnlyGetPath is { } path ? Http1Request.Get(new Uri(baseUrl + path)) : null;
 
         // About two observations per VU: every VU has seen the sale closed before the run ends.
         SellOut = new SellOutWatch(Math.Max(20, 2 * options.Vus), () =>
@@ -82,15 +68,17 @@ internal sealed class LoadRun : IDisposable
 
     public int Seed { get; }
 
-    public HttpMessageInvoker Client { get; }
+    /// <summary>The service's addresses, resolved once; each VU connects to the first that answers. Empty when the
+    /// name did not resolve: every request then fails with ConnectFailed, as before with HttpClient.</summary>
+    public IReadOnlyList<IPEndPoint> EndPoints { get; }
 
-    public Uri CategoriesUri { get; }
+    public byte[] CategoriesRequest { get; }
 
-    public Uri OrdersUri { get; }
+    public byte[] OrderHead { get; }
 
-    public Uri CallbackUri { get; }
+    public byte[] CallbackHead { get; }
 
-    public Uri? GetUri { get; }
+    public byte[]? GetRequest { get; }
 
     public SellOutWatch SellOut { get; }
 
@@ -167,9 +155,25 @@ internal sealed class LoadRun : IDisposable
 
     public void Dispose()
     {
-        Client.Dispose();
         _stopStarting.Dispose();
         _hardStop.Dispose();
+    }
+
+    private static IPEndPoint[] Resolve(Uri baseUrl)
+    {
+        if (IPAddress.TryParse(baseUrl.DnsSafeHost, out var address))
+        {
+            return [new IPEndPoint(address, baseUrl.Port)];
+        }
+
+        try
+        {
+            return [.. Dns.GetHostAddresses(baseUrl.DnsSafeHost).Select(a => new IPEndPoint(a, baseUrl.Port))];
+        }
+        catch (SocketException)
+        {
+            return [];
+        }
     }
 
     private void EndIterations()

@@ -39,8 +39,9 @@ internal sealed class VirtualUser(int number, LoadRun run, Random random) : IDis
     private readonly List<int> _categoryIds = new(capacity: 8);
     private readonly List<long> _categoryFree = new(capacity: 8);
     private readonly List<int> _available = new(capacity: 8);
+    private readonly Http1Connection _connection = new(run.EndPoints);
     private byte[] _requestBody = new byte[2048];
-    private byte[] _responseBody = new byte[4096];
+    private byte[] _request = new byte[2560];
     private CancellationTokenSource _timeout = CancellationTokenSource.CreateLinkedTokenSource(run.HardStop);
     private int _requests;
     private int _errors;
@@ -61,26 +62,37 @@ internal sealed class VirtualUser(int number, LoadRun run, Random random) : IDis
 
     public async Task RunAsync()
     {
-        var onlyGet = run.GetUri;
-        while (!run.StopStarting.IsCancellationRequested)
+        var onlyGet = run.GetRequest;
+        try
         {
-            Counts.Iterations++;
-            if (onlyGet is null)
+            while (!run.StopStarting.IsCancellationRequested)
             {
-                await IterateAsync();
+                Counts.Iterations++;
+                if (onlyGet is null)
+                {
+                    await IterateAsync();
+                }
+                else
+                {
+                    await SendAsync(RequestKind.Get, onlyGet);
+                }
             }
-            else
-            {
-                await SendAsync(RequestKind.Get, HttpMethod.Get, onlyGet, bodyLength: -1);
-            }
+        }
+        finally
+        {
+            _connection.Dispose();
         }
     }
 
-    public void Dispose() => _timeout.Dispose();
+    public void Dispose()
+    {
+        _connection.Dispose();
+        _timeout.Dispose();
+    }
 
     private async Task IterateAsync()
     {
-        var categories = await SendAsync(RequestKind.Categories, HttpMethod.Get, run.CategoriesUri, bodyLength: -1);
+        var categories = await SendAsync(RequestKind.Categories, run.CategoriesRequest);
         if (!categories.Ok)
         {
             return;
@@ -122,7 +134,8 @@ internal sealed class VirtualUser(int number, LoadRun run, Random random) : IDis
             _requestBody = new byte[_requestBody.Length * 2];
         }
 
-        var order = await SendAsync(RequestKind.Order, HttpMethod.Post, run.OrdersUri, length);
+        length = Http1Request.WritePost(ref _request, run.OrderHead, _requestBody.AsSpan(0, length));
+        var order = await SendAsync(RequestKind.Order, _request.AsMemory(0, length));
         if (!order.Ok)
         {
             return;
@@ -187,26 +200,19 @@ internal sealed class VirtualUser(int number, LoadRun run, Random random) : IDis
         }
 
         Counts.CallbacksSent++;
-        var callback = await SendAsync(RequestKind.Callback, HttpMethod.Post, run.CallbackUri, length);
+        length = Http1Request.WritePost(ref _request, run.CallbackHead, _requestBody.AsSpan(0, length));
+        var callback = await SendAsync(RequestKind.Callback, _request.AsMemory(0, length));
         if (callback.Ok && callback.Status == 200)
         {
             Counts.CallbacksOk++;
         }
     }
 
-    private ReadOnlySpan<byte> Body(Reply reply) => _responseBody.AsSpan(0, reply.BodyLength);
+    private ReadOnlySpan<byte> Body(Reply reply) => _connection.Body[..reply.BodyLength];
 
-    /// <summary>Sends one request, reads the whole body into this VU's buffer and records a sample.</summary>
-    private async ValueTask<Reply> SendAsync(RequestKind kind, HttpMethod method, Uri uri, int bodyLength)
+    /// <summary>Sends one whole request on this VU's connection, reads the whole body and records a sample.</summary>
+    private async ValueTask<Reply> SendAsync(RequestKind kind, ReadOnlyMemory<byte> request)
     {
-        using var request = new HttpRequestMessage(method, uri);
-        if (bodyLength >= 0)
-        {
-            // The buffer is reused only after this request completed, so no copy is needed.
-            request.Content = new ByteArrayContent(_requestBody, 0, bodyLength);
-            request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
-        }
-
         short status = 0;
         var failure = Failure.None;
         var length = 0;
@@ -214,10 +220,9 @@ internal sealed class VirtualUser(int number, LoadRun run, Random random) : IDis
         _timeout.CancelAfter(run.Options.Timeout);
         try
         {
-            using var response = await run.Client.SendAsync(request, _timeout.Token);
-            status = (short)response.StatusCode;
-            length = await ReadBodyAsync(response.Content, _timeout.Token);
-            if (status is not (200 or 201 or 409))
+            var response = await _connection.SendAsync(request, _timeout.Token);
+            (status, failure, length) = response;
+            if (failure == Failure.None && status is not (200 or 201 or 409))
             {
                 failure = Failure.Status;
             }
@@ -229,15 +234,8 @@ internal sealed class VirtualUser(int number, LoadRun run, Random random) : IDis
         }
         catch (OperationCanceledException)
         {
+            // The connection closed itself: its state is unknown after a request cut off midway.
             failure = Failure.Timeout;
-        }
-        catch (HttpRequestException e)
-        {
-            failure = Classify(e);
-        }
-        catch (IOException)
-        {
-            failure = Failure.ConnectionClosed;
         }
 
         var ended = Stopwatch.GetTimestamp();
@@ -262,47 +260,11 @@ internal sealed class VirtualUser(int number, LoadRun run, Random random) : IDis
         return new Reply(Completed: true, status, failure, length);
     }
 
-    private async ValueTask<int> ReadBodyAsync(HttpContent content, CancellationToken cancellationToken)
-    {
-        if (content.Headers.ContentLength is { } declared && declared > _responseBody.Length)
-        {
-            _responseBody = new byte[(int)Math.Min(declared, Array.MaxLength)];
-        }
-
-        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
-        var total = 0;
-        while (true)
-        {
-            if (total == _responseBody.Length)
-            {
-                Array.Resize(ref _responseBody, _responseBody.Length * 2);
-            }
-
-            var read = await stream.ReadAsync(_responseBody.AsMemory(total), cancellationToken);
-            if (read == 0)
-            {
-                return total;
-            }
-
-            total += read;
-        }
-    }
-
     private void MarkLastAsBadBody()
     {
         _samples[^1] = _samples[^1] with { Failure = Failure.BadBody };
         Volatile.Write(ref _errors, _errors + 1);
     }
-
-    private static Failure Classify(HttpRequestException e) => e.HttpRequestError switch
-    {
-        HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
-            or HttpRequestError.SecureConnectionError => Failure.ConnectFailed,
-        HttpRequestError.ResponseEnded => Failure.ConnectionClosed,
-        HttpRequestError.HttpProtocolError or HttpRequestError.InvalidResponse
-            or HttpRequestError.ConfigurationLimitExceeded => Failure.Protocol,
-        _ => e.InnerException is IOException ? Failure.ConnectionClosed : Failure.Other,
-    };
 
     private readonly record struct Reply(bool Completed, short Status, Failure Failure, int BodyLength)
     {
