@@ -268,7 +268,7 @@ public sealed class Http1ConnectionTests
         {
             BaseUrl = new Uri($"http://127.0.0.1:{server.EndPoint.Port}"),
             Vus = 1,
-            Duration = TimeSpan.FromMilliseconds(700),
+            Duration = TimeSpan.FromMilliseconds(1500),
             Timeout = TimeSpan.FromMilliseconds(200),
             OnlyGetPath = "/never",
         };
@@ -277,7 +277,8 @@ public sealed class Http1ConnectionTests
         var result = await run.RunAsync(TextWriter.Null).WaitAsync(Limit);
 
         var samples = result.Vus.Single().Samples;
-        Assert.InRange(samples.Count, 2, 5);
+        // About 8 on a quiet machine; fewer when a busy one delays the timers.
+        Assert.InRange(samples.Count, 2, 8);
         Assert.All(samples, s => Assert.Equal(Failure.Timeout, s.Failure));
         Assert.All(samples, s => Assert.InRange(s.LatencyUs, 190_000, 2_000_000));
         Assert.Equal(samples.Count, server.Accepted);
