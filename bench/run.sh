@@ -4,7 +4,7 @@
 #   - the machine's ceilings: wrk on GET /bench/constant and GET /categories of the same server, and pgbench running
 #     the order path's SQL (bench/order-path.pgbench) at 16, 32 (the service's pool) and 64 connections;
 #   - the seed's scenario with loadgen at 1000 and 2000 VUs (re-seeded before each run), with the service's CPU,
-#     PostgreSQL's, Redis's and everyone else's; after the first run pg_stat_statements, pg_stat_wal and what the busy
+#     PostgreSQL's, Redis's and everyone else's; after each run pg_stat_statements, pg_stat_wal and what the busy
 #     backends waited on; peak RSS during the last;
 #   - a sell-out run (--stop-when-sold-out) and its time to sell all 75,000 seats;
 #   - the inventory invariants (bench/invariants.sql) after each load run has settled.
@@ -276,10 +276,8 @@ last_vus=${vus_array[-1]}
 for vus in "${vus_array[@]}"; do
   key="scenario-${vus}vu"
   log "Scenario with $vus VUs for $duration..."
-  first=
-  if [ "$vus" = "${vus_array[0]}" ]; then
-    first=1; reset_stats=1; sample_waits=1
-  fi
+  # Every run starts PostgreSQL's statistics from zero and samples its wait events, so runs compare.
+  reset_stats=1; sample_waits=1
   if [ "$vus" = "$last_vus" ]; then
     # VmRSS every half second while the run lasts; the peak is the largest sample.
     ( while kill -0 "$app_pid" 2>/dev/null; do awk '/VmRSS/ { print $2 }' "/proc/$app_pid/status"; sleep 0.5; done ) >"$out/$key-rss-kb.txt" &
@@ -299,17 +297,17 @@ for vus in "${vus_array[@]}"; do
     metric "$key.peak_rss_mib" "$(sort -n "$out/$key-rss-kb.txt" | tail -n 1 | awk '{ printf "%.0f", $1 / 1024 }')"
     metric "service.vmhwm_mib" "$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$app_pid/status")"
   fi
-  if [ -n "$first" ]; then
-    psql_ct -P footer=off -c "
-      SELECT calls, round(mean_exec_time::numeric, 3) AS mean_ms, round(total_exec_time::numeric) AS total_ms, rows,
-             left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
-      FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'concert_ticket')
-      ORDER BY total_exec_time DESC LIMIT 12" >"$out/$key-pg_stat_statements.txt"
-    psql_ct -P footer=off -c "
-      SELECT wal_records, wal_bytes, wal_write, wal_sync, round(wal_sync_time::numeric) AS wal_sync_ms,
-             (SELECT xact_commit FROM pg_stat_database WHERE datname = 'concert_ticket') AS commits
-      FROM pg_stat_wal" >"$out/$key-pg_stat_wal.txt"
-  fi
+  psql_ct -P footer=off -c "
+    SELECT calls, round(mean_exec_time::numeric, 3) AS mean_ms, round(total_exec_time::numeric) AS total_ms, rows,
+           left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
+    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'concert_ticket')
+    ORDER BY total_exec_time DESC LIMIT 12" >"$out/$key-pg_stat_statements.txt"
+  psql_ct -P footer=off -c "
+    SELECT wal_records, wal_bytes, wal_write, wal_sync, round(wal_sync_time::numeric) AS wal_sync_ms,
+           (SELECT xact_commit FROM pg_stat_database WHERE datname = 'concert_ticket') AS commits,
+           (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter) AS checkpoints_since_start,
+           (SELECT sum(autovacuum_count + autoanalyze_count) FROM pg_stat_user_tables) AS autovacuums
+    FROM pg_stat_wal" >"$out/$key-pg_stat_wal.txt"
   settle_and_check "$key"
 done
 
@@ -394,12 +392,14 @@ jq_row='def ms: if . >= 1000 then "\(. / 10 | round / 100)s" elif . >= 100 then 
     echo "- invariants after $k: $([ "$(get_metric "$k.invariants.violated")" = 0 ] && echo "all hold" || echo "$(get_metric "$k.invariants.violated") VIOLATED")"
   done
   echo
-  echo "## After the ${vus_array[0]}-VU run: pg_stat_statements (top by total time) and WAL"
-  echo
-  echo '```'
-  cat "$out/scenario-${vus_array[0]}vu-pg_stat_statements.txt" "$out/scenario-${vus_array[0]}vu-pg_stat_wal.txt"
-  echo '```'
-  echo
+  for vus in "${vus_array[@]}"; do
+    echo "## The ${vus}-VU run: pg_stat_statements (top by total time) and WAL"
+    echo
+    echo '```'
+    cat "$out/scenario-${vus}vu-pg_stat_statements.txt" "$out/scenario-${vus}vu-pg_stat_wal.txt"
+    echo '```'
+    echo
+  done
   echo "What PostgreSQL's active backends were doing (share of samples, 5 per second):"
   echo
   for f in "$out"/*-pg-waits.txt; do
