@@ -9,6 +9,9 @@ internal sealed record ExpiredOrder(Guid OrderId, int CategoryId, DateTimeOffset
 /// <summary>
 /// Ends pending orders whose hold is over and returns their seats (the seed's task queue). The deadline is in the
 /// order's row, so nothing is lost between "order created" and "task enqueued", and a crash loses nothing either.
+/// The gateway is not told: the VA was charged with a custom_expiry of the same deadline (order_time = the order's
+/// creation), so Midtrans expires it at the same instant by itself, and an expire call would only get 407. A payment
+/// that still arrives after the hold is a late settlement (a free seat, or refund_required).
 /// Works in batches of one statement each; SKIP LOCKED lets several workers share the work without handling an
 /// order twice. Runs every half second, so an order is at most about a second late.
 /// </summary>
@@ -37,9 +40,6 @@ internal sealed partial class ExpiryWorker(
         ),
         freed AS (
             UPDATE seats s SET order_id = NULL FROM ended WHERE s.id = ended.seat_id AND s.order_id = ended.id
-        ),
-        voided AS (
-            INSERT INTO gateway_voids (order_id) SELECT id FROM ended ON CONFLICT DO NOTHING
         )
         SELECT id, category_id, expires_at FROM ended
         """;

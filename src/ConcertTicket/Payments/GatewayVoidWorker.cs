@@ -5,8 +5,9 @@ using Npgsql;
 namespace ConcertTicket.Payments;
 
 /// <summary>
-/// Tells the gateway to expire the transactions of orders that ended unpaid (gateway_voids). Best effort and
-/// retried with backoff; it runs apart from the expiry itself, so a slow gateway never delays a seat's return.
+/// Tells the gateway to expire the transactions of cancelled orders (gateway_voids; an expired order's VA expires by
+/// itself through its custom_expiry). Best effort and retried with backoff; it runs apart from the cancel itself, so
+/// a slow gateway never delays a seat's return.
 /// Rows are leased with SKIP LOCKED, so several workers never call the gateway twice for one order.
 /// </summary>
 internal sealed partial class GatewayVoidWorker(
