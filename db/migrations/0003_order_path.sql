@@ -5,5 +5,5 @@
 -- exists, and the claim only takes a seat of the order's category.
 ALTER TABLE orders DROP CONSTRAINT orders_category_id_fkey;
 
--- Room on each page for the row's next version: recording the VA then stays a HOT update (no index entries).
+-- Room on each page for the row's next version, so that recording the VA can be a HOT update (no index entries).
 ALTER TABLE orders SET (fillfactor = 70);
