@@ -59,6 +59,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+# Each scenario run's files and metrics are named by its VU count, so a count may appear once.
+[ "$(printf '%s\n' $vus_list | sort | uniq -d)" = "" ] || { say "--vus: each VU count at most once (got: $vus_list)"; exit 2; }
 
 command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { say "install wrk"; exit 1; }
 command -v jq >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq jq >/dev/null; } || { say "install jq"; exit 1; }
