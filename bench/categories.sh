@@ -9,18 +9,7 @@ runs=${1:-3}; duration=${2:-15s}; connections=${3:-256}
 
 command -v wrk >/dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { say "install wrk"; exit 1; }
 ensure_servers_installed || exit 1
-work=$(mktemp -d /tmp/concert-ticket-bench.XXXXXX); chmod 755 "$work"
-pg_port=$(free_port); redis_port=$(free_port); http_port=$(free_port)
-app_pid=
-cleanup() {
-  [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null
-  stop_postgres "$work/postgres"; stop_redis "$work/redis"; rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-start_postgres "$work/postgres" "$pg_port" || exit 1
-start_redis "$work/redis" "$redis_port" || exit 1
+start_stack bench || exit 1
 dotnet build "$root/src/ConcertTicket/ConcertTicket.csproj" -c Release -v quiet -nologo -clp:NoSummary || exit 1
 app="$root/src/ConcertTicket/bin/Release/net10.0/concert-ticket.dll"
 export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=concert_ticket"

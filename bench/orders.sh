@@ -9,18 +9,7 @@ source "$root/scripts/lib/services.sh"
 vus=${1:-256}
 
 ensure_servers_installed || exit 1
-work=$(mktemp -d /tmp/concert-ticket-orders.XXXXXX); chmod 755 "$work"
-pg_port=$(free_port); redis_port=$(free_port); http_port=$(free_port)
-app_pid=
-cleanup() {
-  [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null
-  stop_postgres "$work/postgres"; stop_redis "$work/redis"; rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-start_postgres "$work/postgres" "$pg_port" || exit 1
-start_redis "$work/redis" "$redis_port" || exit 1
+start_stack orders || exit 1
 dotnet build "$root/ConcertTicket.slnx" -c Release -v quiet -nologo -clp:NoSummary >/dev/null || exit 1
 app="$root/src/ConcertTicket/bin/Release/net10.0/concert-ticket.dll"
 loadgen="$root/loadtest/LoadGenerator/bin/Release/net10.0/loadgen.dll"

@@ -104,3 +104,20 @@ free_port() {
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
   done
 }
+
+# start_stack NAME: a private PostgreSQL and Redis for a measuring script, in a fresh folder under /tmp. Sets work,
+# pg_port, redis_port, http_port and app_pid (the caller sets it when it starts the service); on exit the service,
+# PostgreSQL and Redis are stopped and the folder removed.
+start_stack() {
+  work=$(mktemp -d "/tmp/concert-ticket-$1.XXXXXX"); chmod 755 "$work"
+  pg_port=$(free_port); redis_port=$(free_port); http_port=$(free_port)
+  app_pid=
+  trap stop_stack EXIT
+  trap 'exit 130' INT TERM
+  start_postgres "$work/postgres" "$pg_port" && start_redis "$work/redis" "$redis_port"
+}
+
+stop_stack() {
+  [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null
+  stop_postgres "$work/postgres"; stop_redis "$work/redis"; rm -rf "$work"
+}
