@@ -37,6 +37,7 @@ internal sealed class PaymentStore(NpgsqlDataSource dataSource, PostgresDeadline
     /// The common case in one round trip: read the order and, if it is pending and the amount is its total, pay it.
     /// The update re-checks 'pending' on the row's latest version, so a racing expiry or twin notification wins or
     /// loses cleanly, and a repeat changes nothing. Returns the order as it was, and whether this statement paid it.
+    /// The update names the id itself (not through the CTE), so that every plan of it is a keyed lookup.
     /// </summary>
     internal const string PaySql = """
         WITH current AS (
@@ -46,7 +47,7 @@ internal sealed class PaymentStore(NpgsqlDataSource dataSource, PostgresDeadline
             UPDATE orders o
             SET status = 'paid', paid_at = now(), gateway_transaction_id = coalesce($3, o.gateway_transaction_id)
             FROM current c
-            WHERE o.id = c.id AND o.status = 'pending' AND c.total = $2
+            WHERE o.id = $1 AND o.status = 'pending' AND c.total = $2
             RETURNING o.id
         )
         SELECT c.total, c.status, c.category_id, EXISTS (SELECT 1 FROM paid) FROM current c
@@ -64,12 +65,13 @@ internal sealed class PaymentStore(NpgsqlDataSource dataSource, PostgresDeadline
             FOR UPDATE
         ),
         seat AS (
-            SELECT s.id FROM seats s, target t
-            WHERE s.category_id = t.category_id AND s.order_id IS NULL
-              AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.email = t.email AND o.status IN ('pending', 'paid'))
+            SELECT s.id FROM seats s
+            WHERE s.category_id = (SELECT category_id FROM target) AND s.order_id IS NULL
+              AND NOT EXISTS (SELECT 1 FROM orders o
+                              WHERE o.email = (SELECT email FROM target) AND o.status IN ('pending', 'paid'))
             ORDER BY s.id
             LIMIT 1
-            FOR UPDATE OF s SKIP LOCKED
+            FOR UPDATE SKIP LOCKED
         ),
         claimed AS (
             UPDATE seats s SET order_id = $1 FROM seat WHERE s.id = seat.id RETURNING s.id
@@ -82,7 +84,7 @@ internal sealed class PaymentStore(NpgsqlDataSource dataSource, PostgresDeadline
                 ended_at = CASE WHEN claimed.id IS NULL THEN o.ended_at END,
                 gateway_transaction_id = coalesce($2, o.gateway_transaction_id)
             FROM target LEFT JOIN claimed ON true
-            WHERE o.id = target.id
+            WHERE o.id = $1 AND o.id = target.id
             RETURNING o.status
         )
         SELECT status FROM settled

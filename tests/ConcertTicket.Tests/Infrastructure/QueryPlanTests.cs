@@ -47,7 +47,57 @@ public sealed class QueryPlanTests(LiveServers stack)
             || plan.Contains("Seq Scan on seats", StringComparison.Ordinal)
             || plan.Contains("Seq Scan on gateway_voids", StringComparison.Ordinal),
             $"{name}: generic plan scans a whole table:\n{plan}");
+        Assert.True(FullIndexScans(plan).Count == 0,
+            $"{name}: generic plan reads a whole index ({string.Join("; ", FullIndexScans(plan))}):\n{plan}");
     }
+
+    [Fact]
+    public void An_index_scan_without_an_index_condition_is_found_in_a_plan()
+    {
+        // The check above against the plan that made claims read every active order (0003's indexes, planned on
+        // an empty table): a "has this fan an active order?" lookup answered by orders_one_active_per_seat.
+        const string plan = """
+            Nested Loop Left Join
+              CTE existing
+                ->  Index Scan using orders_one_active_per_seat on orders
+                      Filter: (email = $2)
+              CTE category
+                ->  Index Scan using categories_pkey on categories
+                      Index Cond: (id = $3)
+            """;
+
+        Assert.Equal(["Index Scan using orders_one_active_per_seat on orders"], FullIndexScans(plan));
+    }
+
+    /// <summary>
+    /// Index scans of orders, seats or gateway_voids with no Index Cond: they read the whole index, as costly as a
+    /// sequential scan, and on an empty table the planner cannot tell them from a keyed lookup.
+    /// </summary>
+    private static List<string> FullIndexScans(string plan)
+    {
+        var lines = plan.Split('\n');
+        var found = new List<string>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var node = lines[i].Trim().TrimStart('-', '>').Trim();
+            if (!node.StartsWith("Index Scan using ", StringComparison.Ordinal)
+                && !node.StartsWith("Index Only Scan using ", StringComparison.Ordinal)) continue;
+            if (!(node.EndsWith(" on orders", StringComparison.Ordinal) || node.Contains(" on orders ", StringComparison.Ordinal)
+                || node.EndsWith(" on seats", StringComparison.Ordinal) || node.Contains(" on seats ", StringComparison.Ordinal)
+                || node.Contains(" on gateway_voids", StringComparison.Ordinal))) continue;
+            var indent = Indent(lines[i]);
+            var conditioned = false;
+            // The node's own properties: the lines below it, deeper, up to the next node or a shallower line.
+            for (var j = i + 1; j < lines.Length && Indent(lines[j]) > indent && !lines[j].TrimStart().StartsWith("->", StringComparison.Ordinal); j++)
+            {
+                conditioned |= lines[j].TrimStart().StartsWith("Index Cond:", StringComparison.Ordinal);
+            }
+            if (!conditioned) found.Add(node);
+        }
+        return found;
+    }
+
+    private static int Indent(string line) => line.Length - line.TrimStart().Length;
 
     [Fact]
     public async Task Without_the_services_session_setting_the_same_lookup_scans_the_whole_table()
