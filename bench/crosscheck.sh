@@ -2,8 +2,8 @@
 # loadgen against wrk on GET /categories of the same server, at the same connection count, taking turns. Two ways:
 #   shared  the service and the load tool on all cores, as in bench/run.sh: a tool that costs more CPU per request
 #           takes more of the cores from the service, so its rate is lower even when it counts the same requests;
-#   pinned  the service on CPU 0 and the load tool on CPU 1 (taskset), so each tool measures the service's limit
-#           and not its own cost: the check that both count the same thing.
+#   pinned  the service on CPU 0 and the load tool on CPU 1 (taskset): each has a core of its own, so the rate is
+#           the slower of the two, and a tool that costs more per request can become the limit itself.
 # Usage: bench/crosscheck.sh [rounds=4] [duration=10s] [connections=256]
 # Prints each round, then per way the median rate of each tool, the median of the paired ratios loadgen/wrk and the
 # CPU per request of each tool (user + system: `time` for wrk, the JSON report's client.cpu_seconds for loadgen).

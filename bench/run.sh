@@ -9,7 +9,7 @@
 #   - a sell-out run (--stop-when-sold-out) and its time to sell all 75,000 seats;
 #   - the inventory invariants (bench/invariants.sql) after each load run has settled.
 # Everything goes to loadtest/results/bench-<timestamp>/ (ignored by git): summary.md, metrics.tsv, loadgen's JSON and
-# HTML reports, wrk and pgbench outputs, the service's log. A full run takes 9 to 14 minutes on the project's 2-core
+# HTML reports, wrk and pgbench outputs, the service's log. A full run takes about 8 minutes on the project's 2-core
 # machine (most of it the sell-out); --quick 5 to 8. docs/benchmarks.md reads the results.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
