@@ -15,11 +15,11 @@ internal readonly record struct Http1Response(short Status, Failure Failure, int
 /// only, one request in flight, reusable buffers: no allocation per request once the buffers have grown.
 /// Not thread-safe: only its VU uses it.
 /// </summary>
-internal sealed class Http1Connection(IReadOnlyList<IPEndPoint> endPoints) : IDisposable
+internal sealed class Http1Connection(IReadOnlyList<IPEndPoint> endPoints, IConnector connector) : IDisposable
 {
     private const int MaxLine = 64 * 1024;
 
-    private Socket? _socket;
+    private IStreamConnection? _socket;
     private int _preferredEndPoint;
     private byte[] _buffer = new byte[4096];
     private int _start;
@@ -58,7 +58,7 @@ internal sealed class Http1Connection(IReadOnlyList<IPEndPoint> endPoints) : IDi
                 var socket = _socket!;
                 for (var sent = 0; sent < request.Length;)
                 {
-                    sent += await socket.SendAsync(request[sent..], SocketFlags.None, cancellationToken);
+                    sent += await socket.SendAsync(request[sent..], cancellationToken);
                 }
 
                 return await ReadResponseAsync(socket, cancellationToken);
@@ -103,20 +103,14 @@ internal sealed class Http1Connection(IReadOnlyList<IPEndPoint> endPoints) : IDi
         for (var i = 0; i < endPoints.Count; i++)
         {
             var index = (_preferredEndPoint + i) % endPoints.Count;
-            var socket = new Socket(endPoints[index].AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            IStreamConnection socket;
             try
             {
-                await socket.ConnectAsync(endPoints[index], cancellationToken);
+                socket = await connector.ConnectAsync(endPoints[index], cancellationToken);
             }
             catch (SocketException)
             {
-                socket.Dispose();
                 continue;
-            }
-            catch (OperationCanceledException)
-            {
-                socket.Dispose();
-                throw;
             }
 
             _socket = socket;
@@ -128,7 +122,7 @@ internal sealed class Http1Connection(IReadOnlyList<IPEndPoint> endPoints) : IDi
         return false;
     }
 
-    private async ValueTask<Http1Response> ReadResponseAsync(Socket socket, CancellationToken cancellationToken)
+    private async ValueTask<Http1Response> ReadResponseAsync(IStreamConnection socket, CancellationToken cancellationToken)
     {
         Head head;
         do
@@ -174,7 +168,7 @@ internal sealed class Http1Connection(IReadOnlyList<IPEndPoint> endPoints) : IDi
     }
 
     /// <summary>Reads up to the blank line that ends a response head; returns its length from _start, CRLFCRLF included.</summary>
-    private async ValueTask<int> ReadHeadAsync(Socket socket, CancellationToken cancellationToken)
+    private async ValueTask<int> ReadHeadAsync(IStreamConnection socket, CancellationToken cancellationToken)
     {
         var searched = 0;
         while (true)
@@ -195,7 +189,7 @@ internal sealed class Http1Connection(IReadOnlyList<IPEndPoint> endPoints) : IDi
     }
 
     /// <summary>Reads one CRLF-terminated line; returns its length from _start without the CRLF (not consumed).</summary>
-    private async ValueTask<int> ReadLineAsync(Socket socket, CancellationToken cancellationToken)
+    private async ValueTask<int> ReadLineAsync(IStreamConnection socket, CancellationToken cancellationToken)
     {
         var searched = 0;
         while (true)
@@ -215,7 +209,7 @@ internal sealed class Http1Connection(IReadOnlyList<IPEndPoint> endPoints) : IDi
         }
     }
 
-    private async ValueTask ReadChunkedAsync(Socket socket, CancellationToken cancellationToken)
+    private async ValueTask ReadChunkedAsync(IStreamConnection socket, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -258,7 +252,7 @@ internal sealed class Http1Connection(IReadOnlyList<IPEndPoint> endPoints) : IDi
     }
 
     /// <summary>Appends <paramref name="count"/> body bytes to _body (sized by the caller), buffered first.</summary>
-    private async ValueTask ReadBodyBytesAsync(Socket socket, int count, CancellationToken cancellationToken)
+    private async ValueTask ReadBodyBytesAsync(IStreamConnection socket, int count, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -275,7 +269,7 @@ internal sealed class Http1Connection(IReadOnlyList<IPEndPoint> endPoints) : IDi
             // A large remainder goes straight into the body buffer; a small one through _buffer, with what follows.
             if (count >= _buffer.Length)
             {
-                var read = await socket.ReceiveAsync(_body.AsMemory(_bodyLength, count), SocketFlags.None, cancellationToken);
+                var read = await socket.ReceiveAsync(_body.AsMemory(_bodyLength, count), cancellationToken);
                 if (read == 0)
                 {
                     throw new EndOfStreamException("the connection closed inside the body");
@@ -297,7 +291,7 @@ internal sealed class Http1Connection(IReadOnlyList<IPEndPoint> endPoints) : IDi
     }
 
     /// <summary>Receives more bytes after _end, making room first; false at end of stream.</summary>
-    private async ValueTask<bool> FillAsync(Socket socket, CancellationToken cancellationToken)
+    private async ValueTask<bool> FillAsync(IStreamConnection socket, CancellationToken cancellationToken)
     {
         if (_start == _end)
         {
@@ -321,7 +315,7 @@ internal sealed class Http1Connection(IReadOnlyList<IPEndPoint> endPoints) : IDi
             }
         }
 
-        var read = await socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken);
+        var read = await socket.ReceiveAsync(_buffer.AsMemory(_end), cancellationToken);
         _received += read;
         _end += read;
         return read > 0;

@@ -20,6 +20,8 @@ internal sealed record LoadOptions
           --stop-when-sold-out    end early once every category reports total 0 and more iterations confirm
                                   it; reports the time it took to sell all seats (--duration is then a cap)
           --only-get PATH         no scenario: every VU just GETs PATH in a loop (to compare with wrk)
+          --io ENGINE             epoll: loadgen's own epoll loops, one per core (default on Linux x64/arm64);
+                                  sockets: .NET's Socket async methods (any OS)
           --pay-all               every created order gets its settlement, whatever the VU's number (orders/s runs)
           --fail-on-errors        exit 1 when any request failed (CI smoke test)
           -h, --help              this text
@@ -29,7 +31,7 @@ internal sealed record LoadOptions
         """;
 
     private static readonly HashSet<string> ValueOptions =
-        ["base-url", "vus", "duration", "timeout", "server-key", "emails", "seed", "out", "label", "only-get"];
+        ["base-url", "vus", "duration", "timeout", "server-key", "emails", "seed", "out", "label", "only-get", "io"];
 
     public Uri BaseUrl { get; init; } = new("http://127.0.0.1:8080");
     public int Vus { get; init; } = 1000;
@@ -44,6 +46,7 @@ internal sealed record LoadOptions
     public string? OnlyGetPath { get; init; }
     public bool FailOnErrors { get; init; }
     public bool PayAll { get; init; }
+    public IoEngine Io { get; init; } = EpollLoop.IsSupported ? IoEngine.Epoll : IoEngine.Sockets;
 
     /// <summary>Returns null with <paramref name="error"/> null when help was asked for.</summary>
     public static LoadOptions? Parse(IReadOnlyList<string> args, out string? error)
@@ -126,6 +129,12 @@ internal sealed record LoadOptions
                 "out" => value.Length > 0 ? options with { OutDir = value } : null,
                 "label" => value.Length > 0 ? options with { Label = value } : null,
                 "only-get" => value.StartsWith('/') ? options with { OnlyGetPath = value } : null,
+                "io" => value switch
+                {
+                    "epoll" when EpollLoop.IsSupported => options with { Io = IoEngine.Epoll },
+                    "sockets" => options with { Io = IoEngine.Sockets },
+                    _ => null,
+                },
                 _ => null,
             };
 
@@ -134,6 +143,7 @@ internal sealed record LoadOptions
                 error = name switch
                 {
                     "only-get" => $"--only-get needs a path starting with '/', got '{value}'",
+                    "io" => $"--io is epoll (Linux on x64 or arm64 only) or sockets, got '{value}'",
                     "base-url" => $"--base-url needs an http:// URL (loadgen speaks plain HTTP/1.1, no TLS), got '{value}'",
                     _ => $"bad value '{value}' for --{name}",
                 };

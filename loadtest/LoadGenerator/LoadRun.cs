@@ -39,6 +39,7 @@ internal sealed class LoadRun : IDisposable
     private readonly CancellationTokenSource _hardStop = new();
     private volatile bool _stoppedBySellOut;
     private volatile bool _stoppedByUser;
+    private readonly EpollLoop[] _loops;
 
     public LoadRun(LoadOptions options, int seed)
     {
@@ -52,6 +53,11 @@ internal sealed class LoadRun : IDisposable
         OrderHead = Http1Request.PostHead(new Uri(baseUrl + "/orders"));
         CallbackHead = Http1Request.PostHead(new Uri(baseUrl + "/payments/callback"));
         GetRequest = options.OnlyGetPath is { } path ? Http1Request.Get(new Uri(baseUrl + path)) : null;
+
+        // One loop per core, as wrk runs one thread per core; the VUs are dealt out to them in turn.
+        _loops = options.Io == IoEngine.Epoll
+            ? [.. Enumerable.Range(0, Environment.ProcessorCount).Select(i => new EpollLoop($"loadgen io {i}"))]
+            : [];
 
         // About two observations per VU: every VU has seen the sale closed before the run ends.
         SellOut = new SellOutWatch(Math.Max(20, 2 * options.Vus), () =>
@@ -153,8 +159,16 @@ internal sealed class LoadRun : IDisposable
         return new RunResult(Options, Seed, startedAt, elapsed, vus, SellOut, _stoppedBySellOut, _stoppedByUser, client);
     }
 
+    /// <summary>Where VU <paramref name="number"/> opens its connections.</summary>
+    public IConnector ConnectorFor(int number) => _loops.Length > 0 ? _loops[number % _loops.Length] : SocketConnector.Instance;
+
     public void Dispose()
     {
+        foreach (var loop in _loops)
+        {
+            loop.Dispose();
+        }
+
         _stopStarting.Dispose();
         _hardStop.Dispose();
     }

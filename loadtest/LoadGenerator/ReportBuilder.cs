@@ -63,6 +63,7 @@ internal static class ReportBuilder
                 Seed: run.Seed,
                 StopWhenSoldOut: options.StopWhenSoldOut,
                 OnlyGetPath: options.OnlyGetPath,
+                Io: options.Io == IoEngine.Epoll ? "epoll" : "sockets",
                 ExpectedStatuses: [200, 201, 409],
                 CommandLine: string.Join(' ', ["loadgen", .. args])),
             ElapsedSeconds: elapsedSeconds,

@@ -27,6 +27,7 @@ internal sealed record RunParameters(
     int Seed,
     bool StopWhenSoldOut,
     string? OnlyGetPath,
+    string Io,
     IReadOnlyList<int> ExpectedStatuses,
     string CommandLine);
 

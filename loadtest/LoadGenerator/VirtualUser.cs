@@ -39,7 +39,7 @@ internal sealed class VirtualUser(int number, LoadRun run, Random random) : IDis
     private readonly List<int> _categoryIds = new(capacity: 8);
     private readonly List<long> _categoryFree = new(capacity: 8);
     private readonly List<int> _available = new(capacity: 8);
-    private readonly Http1Connection _connection = new(run.EndPoints);
+    private readonly Http1Connection _connection = new(run.EndPoints, run.ConnectorFor(number));
     private byte[] _requestBody = new byte[2048];
     private byte[] _request = new byte[2560];
     private CancellationTokenSource _timeout = CancellationTokenSource.CreateLinkedTokenSource(run.HardStop);

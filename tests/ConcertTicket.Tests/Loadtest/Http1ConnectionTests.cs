@@ -10,13 +10,24 @@ using Microsoft.Extensions.Logging;
 
 namespace ConcertTicket.Tests.Loadtest;
 
-/// <summary>loadgen's HTTP/1.1 client against tiny scripted TCP servers on 127.0.0.1: no PostgreSQL or Redis needed.</summary>
-public sealed class Http1ConnectionTests
+/// <summary>
+/// loadgen's HTTP/1.1 client against tiny scripted TCP servers on 127.0.0.1: no PostgreSQL or Redis needed. The
+/// tests of I/O behaviour run on both engines (--io epoll and sockets).
+/// </summary>
+public sealed class Http1ConnectionTests : IDisposable
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
+    private EpollLoop? _loop;
 
-    [Fact]
-    public async Task Content_length_body_is_read_whole_and_the_connection_kept_alive()
+    public void Dispose() => _loop?.Dispose();
+
+    private Http1Connection Connect(string io, IReadOnlyList<IPEndPoint> endPoints) =>
+        new(endPoints, io == "epoll" ? _loop ??= new EpollLoop("test io") : SocketConnector.Instance);
+
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task Content_length_body_is_read_whole_and_the_connection_kept_alive(string io)
     {
         await using var server = ScriptedServer.Start(async peer =>
         {
@@ -25,7 +36,7 @@ public sealed class Http1ConnectionTests
                 await peer.WriteAsync("HTTP/1.1 200 OK\r\ncontent-length: 11\r\nContent-Type: application/json\r\n\r\n{\"a\":[1,2]}");
             }
         });
-        using var connection = new Http1Connection([server.EndPoint]);
+        using var connection = Connect(io, [server.EndPoint]);
         var request = Http1Request.Get(new Uri($"http://127.0.0.1:{server.EndPoint.Port}/categories"));
 
         for (var i = 0; i < 3; i++)
@@ -39,8 +50,10 @@ public sealed class Http1ConnectionTests
         Assert.Equal($"GET /categories HTTP/1.1\r\nHost: 127.0.0.1:{server.EndPoint.Port}\r\n\r\n", server.Requests.First());
     }
 
-    [Fact]
-    public async Task Post_sends_content_type_length_and_body_in_one_request()
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task Post_sends_content_type_length_and_body_in_one_request(string io)
     {
         await using var server = ScriptedServer.Start(async peer =>
         {
@@ -49,7 +62,7 @@ public sealed class Http1ConnectionTests
                 await peer.WriteAsync("HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}");
             }
         });
-        using var connection = new Http1Connection([server.EndPoint]);
+        using var connection = Connect(io, [server.EndPoint]);
         var buffer = new byte[8];
         var length = Http1Request.WritePost(ref buffer,
             Http1Request.PostHead(new Uri($"http://127.0.0.1:{server.EndPoint.Port}/orders")), "{\"x\":1}"u8);
@@ -62,8 +75,10 @@ public sealed class Http1ConnectionTests
             server.Requests.Single());
     }
 
-    [Fact]
-    public async Task Chunked_body_split_across_writes_with_an_extension_and_a_trailer_is_read_whole()
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task Chunked_body_split_across_writes_with_an_extension_and_a_trailer_is_read_whole(string io)
     {
         string[] pieces =
         [
@@ -85,7 +100,7 @@ public sealed class Http1ConnectionTests
                 }
             }
         });
-        using var connection = new Http1Connection([server.EndPoint]);
+        using var connection = Connect(io, [server.EndPoint]);
         var request = Http1Request.Get(new Uri($"http://127.0.0.1:{server.EndPoint.Port}/c"));
 
         for (var i = 0; i < 2; i++)
@@ -98,8 +113,10 @@ public sealed class Http1ConnectionTests
         Assert.Equal(1, server.Accepted);
     }
 
-    [Fact]
-    public async Task Kestrel_json_of_unknown_length_is_read_from_its_chunked_body()
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task Kestrel_json_of_unknown_length_is_read_from_its_chunked_body(string io)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -109,7 +126,7 @@ public sealed class Http1ConnectionTests
         app.MapGet("/items", () => TypedResults.Json(items));
         await app.StartAsync();
         var uri = new Uri(app.Urls.First() + "/items");
-        using var connection = new Http1Connection([new IPEndPoint(IPAddress.Loopback, uri.Port)]);
+        using var connection = Connect(io, [new IPEndPoint(IPAddress.Loopback, uri.Port)]);
 
         for (var i = 0; i < 2; i++)
         {
@@ -122,15 +139,17 @@ public sealed class Http1ConnectionTests
         await app.StopAsync();
     }
 
-    [Fact]
-    public async Task Connection_close_response_is_read_and_the_next_request_reconnects()
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task Connection_close_response_is_read_and_the_next_request_reconnects(string io)
     {
         await using var server = ScriptedServer.Start(async peer =>
         {
             await peer.ReadRequestAsync();
             await peer.WriteAsync("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok");
         });
-        using var connection = new Http1Connection([server.EndPoint]);
+        using var connection = Connect(io, [server.EndPoint]);
         var request = Http1Request.Get(new Uri($"http://127.0.0.1:{server.EndPoint.Port}/"));
 
         for (var i = 0; i < 2; i++)
@@ -141,8 +160,10 @@ public sealed class Http1ConnectionTests
         Assert.Equal(2, server.Accepted);
     }
 
-    [Fact]
-    public async Task Body_without_length_or_chunks_ends_when_the_server_closes()
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task Body_without_length_or_chunks_ends_when_the_server_closes(string io)
     {
         await using var server = ScriptedServer.Start(async peer =>
         {
@@ -151,7 +172,7 @@ public sealed class Http1ConnectionTests
             await Task.Delay(20);
             await peer.WriteAsync(" close");
         });
-        using var connection = new Http1Connection([server.EndPoint]);
+        using var connection = Connect(io, [server.EndPoint]);
         var request = Http1Request.Get(new Uri($"http://127.0.0.1:{server.EndPoint.Port}/"));
 
         for (var i = 0; i < 2; i++)
@@ -163,8 +184,10 @@ public sealed class Http1ConnectionTests
         Assert.Equal(2, server.Accepted);
     }
 
-    [Fact]
-    public async Task Keep_alive_connection_the_server_closed_while_idle_is_retried_once_on_a_new_one()
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task Keep_alive_connection_the_server_closed_while_idle_is_retried_once_on_a_new_one(string io)
     {
         var closed = new SemaphoreSlim(0);
         await using var server = ScriptedServer.Start(async peer =>
@@ -175,7 +198,7 @@ public sealed class Http1ConnectionTests
             peer.Close();
             closed.Release();
         });
-        using var connection = new Http1Connection([server.EndPoint]);
+        using var connection = Connect(io, [server.EndPoint]);
         var request = Http1Request.Get(new Uri($"http://127.0.0.1:{server.EndPoint.Port}/"));
 
         Assert.Equal(Failure.None, (await connection.SendAsync(request, CancellationToken.None).AsTask().WaitAsync(Limit)).Failure);
@@ -187,11 +210,13 @@ public sealed class Http1ConnectionTests
         Assert.Equal(2, server.Accepted);
     }
 
-    [Fact]
-    public async Task Fresh_connection_closed_without_an_answer_is_not_retried()
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task Fresh_connection_closed_without_an_answer_is_not_retried(string io)
     {
         await using var server = ScriptedServer.Start(async peer => await peer.ReadRequestAsync());
-        using var connection = new Http1Connection([server.EndPoint]);
+        using var connection = Connect(io, [server.EndPoint]);
 
         var response = await connection.SendAsync(Http1Request.Get(new Uri($"http://127.0.0.1:{server.EndPoint.Port}/")), CancellationToken.None)
             .AsTask().WaitAsync(Limit);
@@ -200,8 +225,10 @@ public sealed class Http1ConnectionTests
         Assert.Equal(1, server.Accepted);
     }
 
-    [Fact]
-    public async Task Connection_closed_inside_the_body_is_not_retried()
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task Connection_closed_inside_the_body_is_not_retried(string io)
     {
         await using var server = ScriptedServer.Start(async peer =>
         {
@@ -210,7 +237,7 @@ public sealed class Http1ConnectionTests
             await peer.ReadRequestAsync();
             await peer.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
         });
-        using var connection = new Http1Connection([server.EndPoint]);
+        using var connection = Connect(io, [server.EndPoint]);
         var request = Http1Request.Get(new Uri($"http://127.0.0.1:{server.EndPoint.Port}/"));
 
         Assert.Equal(Failure.None, (await connection.SendAsync(request, CancellationToken.None).AsTask().WaitAsync(Limit)).Failure);
@@ -233,7 +260,7 @@ public sealed class Http1ConnectionTests
             await peer.WriteAsync(answer);
             await peer.ReadRequestAsync();
         });
-        using var connection = new Http1Connection([server.EndPoint]);
+        using var connection = Connect("epoll", [server.EndPoint]);
 
         var response = await connection.SendAsync(Http1Request.Get(new Uri($"http://127.0.0.1:{server.EndPoint.Port}/")), CancellationToken.None)
             .AsTask().WaitAsync(Limit);
@@ -241,14 +268,16 @@ public sealed class Http1ConnectionTests
         Assert.Equal(Failure.Protocol, response.Failure);
     }
 
-    [Fact]
-    public async Task Nothing_listening_is_a_connect_failure()
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task Nothing_listening_is_a_connect_failure(string io)
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var endPoint = (IPEndPoint)listener.LocalEndpoint;
         listener.Stop();
-        using var connection = new Http1Connection([endPoint]);
+        using var connection = Connect(io, [endPoint]);
 
         var response = await connection.SendAsync(Http1Request.Get(new Uri($"http://127.0.0.1:{endPoint.Port}/")), CancellationToken.None)
             .AsTask().WaitAsync(Limit);
@@ -256,8 +285,10 @@ public sealed class Http1ConnectionTests
         Assert.Equal(Failure.ConnectFailed, response.Failure);
     }
 
-    [Fact]
-    public async Task Server_that_never_answers_makes_every_request_a_timeout_on_a_new_connection()
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task Server_that_never_answers_makes_every_request_a_timeout_on_a_new_connection(string io)
     {
         await using var server = ScriptedServer.Start(async peer =>
         {
@@ -271,6 +302,7 @@ public sealed class Http1ConnectionTests
             Duration = TimeSpan.FromMilliseconds(1500),
             Timeout = TimeSpan.FromMilliseconds(200),
             OnlyGetPath = "/never",
+            Io = io == "epoll" ? IoEngine.Epoll : IoEngine.Sockets,
         };
         using var run = new LoadRun(options, seed: 1);
 
@@ -282,6 +314,81 @@ public sealed class Http1ConnectionTests
         Assert.All(samples, s => Assert.Equal(Failure.Timeout, s.Failure));
         Assert.All(samples, s => Assert.InRange(s.LatencyUs, 190_000, 2_000_000));
         Assert.Equal(samples.Count, server.Accepted);
+    }
+
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task Body_larger_than_the_buffers_sent_in_pieces_is_read_whole(string io)
+    {
+        var body = string.Concat(Enumerable.Range(0, 20_000).Select(i => (char)('a' + (i % 26))));
+        await using var server = ScriptedServer.Start(async peer =>
+        {
+            while (await peer.ReadRequestAsync() is not null)
+            {
+                await peer.WriteAsync($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\n\r\n{body[..3000]}");
+                await Task.Delay(20);
+                await peer.WriteAsync(body[3000..]);
+            }
+        });
+        using var connection = Connect(io, [server.EndPoint]);
+        var request = Http1Request.Get(new Uri($"http://127.0.0.1:{server.EndPoint.Port}/big"));
+
+        for (var i = 0; i < 2; i++)
+        {
+            var response = await connection.SendAsync(request, CancellationToken.None).AsTask().WaitAsync(Limit);
+            Assert.Equal(new Http1Response(200, Failure.None, body.Length), response);
+            Assert.Equal(body, Encoding.ASCII.GetString(connection.Body));
+        }
+
+        Assert.Equal(1, server.Accepted);
+    }
+
+    /// <summary>Many connections at once on one engine: every answer reaches the connection that asked for it.</summary>
+    [Theory]
+    [InlineData("epoll")]
+    [InlineData("sockets")]
+    public async Task Concurrent_connections_each_get_their_own_answers(string io)
+    {
+        await using var server = ScriptedServer.Start(async peer =>
+        {
+            while (await peer.ReadRequestAsync() is { } request)
+            {
+                var path = request.Split(' ')[1];
+                await peer.WriteAsync($"HTTP/1.1 200 OK\r\nContent-Length: {path.Length}\r\n\r\n{path}");
+            }
+        });
+        var connections = Enumerable.Range(0, 64).Select(_ => Connect(io, [server.EndPoint])).ToArray();
+        try
+        {
+            var answers = await Task.WhenAll(connections.Select((connection, c) => Task.Run(async () =>
+            {
+                var bodies = new List<string>();
+                for (var i = 0; i < 20; i++)
+                {
+                    var response = await connection.SendAsync(
+                        Http1Request.Get(new Uri($"http://127.0.0.1:{server.EndPoint.Port}/c{c}/r{i}")), CancellationToken.None);
+                    Assert.Equal(Failure.None, response.Failure);
+                    bodies.Add(Encoding.ASCII.GetString(connection.Body));
+                }
+
+                return bodies;
+            }))).WaitAsync(Limit);
+
+            for (var c = 0; c < connections.Length; c++)
+            {
+                Assert.Equal(Enumerable.Range(0, 20).Select(i => $"/c{c}/r{i}"), answers[c]);
+            }
+
+            Assert.Equal(connections.Length, server.Accepted);
+        }
+        finally
+        {
+            foreach (var connection in connections)
+            {
+                connection.Dispose();
+            }
+        }
     }
 
     [Theory]
