@@ -16,6 +16,7 @@ internal sealed record Placement(PlacementOutcome Outcome, OrderRow? Order = nul
 /// </summary>
 internal sealed partial class OrderPlacement(
     OrderStore store,
+    VirtualAccountRecorder virtualAccounts,
     IPaymentGateway gateway,
     IOptions<OrderOptions> orderOptions,
     IOptions<PaymentOptions> paymentOptions,
@@ -108,7 +109,7 @@ internal sealed partial class OrderPlacement(
             LogChargeFailed(logger, order.Id, charge.Reason);
             return new Placement(PlacementOutcome.PaymentUnavailable, order, charge);
         }
-        if (!await store.SetVirtualAccountAsync(order.Id, charge.VaNumber!, charge.TransactionId, CancellationToken.None))
+        if (!await virtualAccounts.RecordAsync(new VirtualAccountRecord(order.Id, charge.VaNumber!, charge.TransactionId)))
         {
             // The hold ended while the gateway was answering: show the order as it is now.
             return new Placement(success, await store.GetAsync(order.Id, CancellationToken.None) ?? order);

@@ -7,6 +7,9 @@ internal enum ClaimOutcome { Claimed, UnknownCategory, AlreadyOrdered, SoldOut, 
 
 internal sealed record ClaimResult(ClaimOutcome Outcome, OrderRow? Order = null);
 
+/// <summary>The Virtual Account the gateway gave an order.</summary>
+internal readonly record struct VirtualAccountRecord(Guid OrderId, string VaNumber, string? TransactionId);
+
 /// <summary>An order row with its seat (the seat only while the order holds it).</summary>
 internal sealed record OrderRow(
     Guid Id,
@@ -82,15 +85,19 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource, PostgresDeadline d
     internal const string GetByIdempotencyKeySql = SelectOrderSql + " WHERE o.idempotency_key = $1";
 
     /// <summary>
-    /// Records the VA without waiting for its WAL flush (synchronous_commit off for this transaction alone): one of
-    /// the three flushes of a paid order, and the only one whose loss in a crash loses nothing. The fan already has
-    /// the VA, a payment to it is matched by order id, and a retried POST charges again under the same gateway
-    /// Idempotency-Key, which returns the same VA.
+    /// Records the VAs of a batch of orders (<see cref="VirtualAccountRecorder"/>) in one statement, without waiting
+    /// for its WAL flush (synchronous_commit off for this transaction alone): one of the three flushes of a paid
+    /// order, and the only one whose loss in a crash loses nothing. The fan already has the VA, a payment to it is
+    /// matched by order id, and a retried POST charges again under the same gateway Idempotency-Key, which returns
+    /// the same VA. Returns the orders it recorded: those still pending or paid. `o.id = ANY ($1)` keeps every plan
+    /// a keyed lookup (joined on v.id alone, the generic plan read the whole primary key).
     /// </summary>
-    internal const string SetVirtualAccountSql = """
-        UPDATE orders SET va_number = $2, gateway_transaction_id = $3
-        WHERE id = $1 AND status IN ('pending', 'paid')
+    internal const string SetVirtualAccountsSql = """
+        UPDATE orders o SET va_number = v.va_number, gateway_transaction_id = v.transaction_id
+        FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v (id, va_number, transaction_id)
+        WHERE o.id = ANY ($1) AND o.id = v.id AND o.status IN ('pending', 'paid')
           AND set_config('synchronous_commit', 'off', true) = 'off'
+        RETURNING o.id
         """;
 
     /// <summary>
@@ -152,17 +159,28 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource, PostgresDeadline d
     public Task<OrderRow?> GetByIdempotencyKeyAsync(string key, CancellationToken ct) =>
         QuerySingleAsync(GetByIdempotencyKeySql, new NpgsqlParameter<string> { TypedValue = key }, ct);
 
-    /// <returns>False when the order ended meanwhile (the VA is then not recorded).</returns>
-    public Task<bool> SetVirtualAccountAsync(Guid id, string vaNumber, string? transactionId, CancellationToken ct) =>
-        deadline.RunAsync(token => SetVirtualAccountCoreAsync(id, vaNumber, transactionId, token), ct);
+    /// <returns>The orders whose VA was recorded; one that ended meanwhile is left out (its VA is not recorded).</returns>
+    public Task<HashSet<Guid>> SetVirtualAccountsAsync(IReadOnlyList<VirtualAccountRecord> accounts, CancellationToken ct) =>
+        deadline.RunAsync(token => SetVirtualAccountsCoreAsync(accounts, token), ct);
 
-    private async Task<bool> SetVirtualAccountCoreAsync(Guid id, string vaNumber, string? transactionId, CancellationToken ct)
+    private async Task<HashSet<Guid>> SetVirtualAccountsCoreAsync(IReadOnlyList<VirtualAccountRecord> accounts, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand(SetVirtualAccountSql);
-        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = vaNumber });
-        command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = transactionId, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        return await command.ExecuteNonQueryAsync(ct) == 1;
+        var ids = new Guid[accounts.Count];
+        var numbers = new string[accounts.Count];
+        var transactions = new string?[accounts.Count];
+        for (var i = 0; i < accounts.Count; i++)
+        {
+            (ids[i], numbers[i], transactions[i]) = accounts[i];
+        }
+
+        await using var command = dataSource.CreateCommand(SetVirtualAccountsSql);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = numbers });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = transactions, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+        var recorded = new HashSet<Guid>(accounts.Count);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) recorded.Add(reader.GetGuid(0));
+        return recorded;
     }
 
     /// <returns>True when this call ended the order (it was pending).</returns>

@@ -23,7 +23,7 @@ public sealed partial class QueryPlanTests(LiveServers stack)
         { "claim", OrderStore.ClaimSql, "uuid, text, int, interval, text, text" },
         { "get order", OrderStore.GetSql, "uuid" },
         { "get by idempotency key", OrderStore.GetByIdempotencyKeySql, "text" },
-        { "set virtual account", OrderStore.SetVirtualAccountSql, "uuid, text, text" },
+        { "set virtual accounts", OrderStore.SetVirtualAccountsSql, "uuid[], text[], text[]" },
         { "cancel", OrderStore.CancelSql, "uuid, text" },
         { "pay", PaymentStore.PaySql, "uuid, bigint, text" },
         { "settle late", PaymentStore.SettleLateSql, "uuid, text" },

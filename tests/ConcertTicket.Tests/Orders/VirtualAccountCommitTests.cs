@@ -26,10 +26,10 @@ public sealed class VirtualAccountCommitTests(LiveServers stack)
 
         await using (var transaction = await connection.BeginTransactionAsync())
         {
-            await using var update = new NpgsqlCommand(OrderStore.SetVirtualAccountSql, connection, transaction);
-            update.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orderId });
-            update.Parameters.Add(new NpgsqlParameter<string> { TypedValue = "8808123" });
-            update.Parameters.Add(new NpgsqlParameter<string> { TypedValue = "tx-1" });
+            await using var update = new NpgsqlCommand(OrderStore.SetVirtualAccountsSql, connection, transaction);
+            update.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [orderId] });
+            update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = ["8808123"] });
+            update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = ["tx-1"] });
             Assert.Equal(1, await update.ExecuteNonQueryAsync());
             Assert.Equal("off", await ShowAsync(connection, transaction));
             await transaction.CommitAsync();
