@@ -24,6 +24,12 @@ internal enum SettlementOutcome
     AmountMismatch,
 }
 
+/// <summary>One notification for the pay statement; Amount is null when it can equal no total.</summary>
+internal sealed record PayRequest(Guid OrderId, long? Amount, string? TransactionId);
+
+/// <summary>An order as the pay statement found it, and whether that statement paid it.</summary>
+internal sealed record PayResult(long Total, string Status, int CategoryId, bool PaidNow);
+
 /// <summary>What a settlement did, with the order's total, category and status after it.</summary>
 internal sealed record Settlement(SettlementOutcome Outcome, long Total = 0, int CategoryId = 0, string? Status = null);
 
@@ -31,26 +37,48 @@ internal sealed record Settlement(SettlementOutcome Outcome, long Total = 0, int
 /// The SQL of payment notifications: settle, settle late, record refunds. A caller waits for each at most
 /// Postgres:OperationTimeoutSeconds (<see cref="PostgresDeadline"/>).
 /// </summary>
-internal sealed class PaymentStore(NpgsqlDataSource dataSource, PostgresDeadline deadline)
+internal sealed class PaymentStore
 {
+    /// <summary>Bounds one pay statement's arrays; more waiting notifications go in the next batch.</summary>
+    internal const int MaxPayBatch = 256;
+
+    private readonly NpgsqlDataSource dataSource;
+    private readonly PostgresDeadline deadline;
+    private readonly StatementBatcher<PayRequest, Guid, PayResult?> _pays;
+
+    public PaymentStore(NpgsqlDataSource dataSource, PostgresDeadline deadline)
+    {
+        this.dataSource = dataSource;
+        this.deadline = deadline;
+        _pays = new(requests => deadline.RunAsync(token => PayCoreAsync(requests, token), CancellationToken.None),
+            MaxPayBatch, r => r.OrderId);
+    }
+
+    internal StatementBatcher<PayRequest, Guid, PayResult?> Pays => _pays;
+
     /// <summary>
-    /// The common case in one round trip: read the order and, if it is pending and the amount is its total, pay it.
-    /// The update re-checks 'pending' on the row's latest version, so a racing expiry or twin notification wins or
-    /// loses cleanly, and a repeat changes nothing. Returns the order as it was, and whether this statement paid it.
-    /// The update names the id itself (not through the CTE), so that every plan of it is a keyed lookup.
+    /// The common case for the notifications of a busy moment, in one round trip (<see cref="StatementBatcher{TItem, TKey, TResult}"/>):
+    /// read each order and, if it is pending and the amount is its total, pay it. The update re-checks 'pending' on
+    /// each row's latest version, so a racing expiry or twin notification wins or loses cleanly, and a repeat
+    /// changes nothing. Returns each order found as it was, and whether this statement paid it. `id = ANY ($1)`
+    /// keeps every plan a keyed lookup; the ids come sorted, so two statements lock rows in the same order. One
+    /// commit, flushed before any of the notifications is answered.
     /// </summary>
     internal const string PaySql = """
-        WITH current AS (
-            SELECT id, total, status, category_id FROM orders WHERE id = $1
+        WITH request AS (
+            SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[]) AS r (id, amount, transaction_id)
+        ),
+        current AS (
+            SELECT id, total, status, category_id FROM orders WHERE id = ANY ($1)
         ),
         paid AS (
             UPDATE orders o
-            SET status = 'paid', paid_at = now(), gateway_transaction_id = coalesce($3, o.gateway_transaction_id)
-            FROM current c
-            WHERE o.id = $1 AND o.status = 'pending' AND c.total = $2
+            SET status = 'paid', paid_at = now(), gateway_transaction_id = coalesce(r.transaction_id, o.gateway_transaction_id)
+            FROM request r JOIN current c ON c.id = r.id
+            WHERE o.id = ANY ($1) AND o.id = r.id AND o.status = 'pending' AND c.total = r.amount
             RETURNING o.id
         )
-        SELECT c.total, c.status, c.category_id, EXISTS (SELECT 1 FROM paid) FROM current c
+        SELECT c.id, c.total, c.status, c.category_id, c.id IN (SELECT id FROM paid) FROM current c
         """;
 
     /// <summary>
@@ -103,23 +131,12 @@ internal sealed class PaymentStore(NpgsqlDataSource dataSource, PostgresDeadline
 
     private async Task<Settlement> SettleCoreAsync(Guid orderId, decimal amount, string? transactionId, CancellationToken ct)
     {
-        long total;
-        string before;
-        int categoryId;
-        await using (var pay = dataSource.CreateCommand(PaySql))
-        {
-            // A fractional or out-of-range amount can equal no total: NULL matches nothing.
-            long? whole = decimal.Truncate(amount) == amount && amount is > 0 and <= long.MaxValue ? (long)amount : null;
-            pay.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orderId });
-            pay.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = whole, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
-            pay.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = transactionId, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-            await using var reader = await pay.ExecuteReaderAsync(ct);
-            if (!await reader.ReadAsync(ct)) return new Settlement(SettlementOutcome.UnknownOrder);
-            total = reader.GetInt64(0);
-            before = reader.GetString(1);
-            categoryId = reader.GetInt32(2);
-            if (reader.GetBoolean(3)) return new Settlement(SettlementOutcome.Paid, total, categoryId, OrderStatus.Paid);
-        }
+        // A fractional or out-of-range amount can equal no total: NULL matches nothing.
+        long? whole = decimal.Truncate(amount) == amount && amount is > 0 and <= long.MaxValue ? (long)amount : null;
+        var pay = await _pays.RunAsync(new PayRequest(orderId, whole, transactionId));
+        if (pay is null) return new Settlement(SettlementOutcome.UnknownOrder);
+        var (total, before, categoryId, paidNow) = pay;
+        if (paidNow) return new Settlement(SettlementOutcome.Paid, total, categoryId, OrderStatus.Paid);
         if (amount != total) return new Settlement(SettlementOutcome.AmountMismatch, total, categoryId, before);
         if (before is OrderStatus.Paid or OrderStatus.RefundRequired)
             return new Settlement(SettlementOutcome.AlreadySettled, total, categoryId, before);
@@ -150,6 +167,23 @@ internal sealed class PaymentStore(NpgsqlDataSource dataSource, PostgresDeadline
         // Neither pending nor ended any more: a racing twin notification settled it first.
         var current = await GetStatusCoreAsync(orderId, ct) ?? before;
         return new Settlement(SettlementOutcome.AlreadySettled, total, categoryId, current);
+    }
+
+    /// <returns>Per request, in order: the order as it was and whether this statement paid it; null for an unknown order.</returns>
+    private async Task<PayResult?[]> PayCoreAsync(IReadOnlyList<PayRequest> requests, CancellationToken ct)
+    {
+        var sorted = requests.OrderBy(r => r.OrderId).ToArray();
+        await using var pay = dataSource.CreateCommand(PaySql);
+        pay.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. sorted.Select(r => r.OrderId)] });
+        pay.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = [.. sorted.Select(r => r.Amount)], NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint });
+        pay.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. sorted.Select(r => r.TransactionId)], NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+        var found = new Dictionary<Guid, PayResult>(requests.Count);
+        await using (var reader = await pay.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+                found[reader.GetGuid(0)] = new PayResult(reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3), reader.GetBoolean(4));
+        }
+        return [.. requests.Select(r => found.TryGetValue(r.OrderId, out var result) ? result : null)];
     }
 
     public Task<string?> GetStatusAsync(Guid orderId, CancellationToken ct) =>

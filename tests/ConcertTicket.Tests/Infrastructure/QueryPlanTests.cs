@@ -25,7 +25,7 @@ public sealed partial class QueryPlanTests(LiveServers stack)
         { "get by idempotency key", OrderStore.GetByIdempotencyKeySql, "text" },
         { "set virtual accounts", OrderStore.SetVirtualAccountsSql, "uuid[], text[], text[]" },
         { "cancel", OrderStore.CancelSql, "uuid, text" },
-        { "pay", PaymentStore.PaySql, "uuid, bigint, text" },
+        { "pay", PaymentStore.PaySql, "uuid[], bigint[], text[]" },
         { "settle late", PaymentStore.SettleLateSql, "uuid, text" },
         { "status", PaymentStore.StatusSql, "uuid" },
         { "record refund", PaymentStore.RecordRefundSql, "uuid, text" },

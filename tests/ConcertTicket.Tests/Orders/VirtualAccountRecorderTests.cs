@@ -17,7 +17,7 @@ public sealed class VirtualAccountRecorderTests(LiveServers stack)
         await using var app = await TestApp.StartAsync(stack);
         var recorder = app.Services.GetRequiredService<VirtualAccountRecorder>();
         var orders = await PendingOrdersAsync(41);
-        var batchesBefore = recorder.BatchesWritten;
+        var batchesBefore = recorder.Batcher.BatchesWritten;
 
         // The first order's row is locked, so the first batch (that order alone) waits while the others queue.
         await using var connection = await stack.DataSource.OpenConnectionAsync();
@@ -28,7 +28,7 @@ public sealed class VirtualAccountRecorderTests(LiveServers stack)
             await lockRow.ExecuteScalarAsync();
         }
         var first = recorder.RecordAsync(new VirtualAccountRecord(orders[0], "va-0", "tx-0"));
-        await WaitUntilAsync(() => recorder.BatchesStarted > batchesBefore);
+        await WaitUntilAsync(() => recorder.Batcher.BatchesStarted > batchesBefore);
         var rest = await Task.WhenAll(orders.Skip(1).Select((id, i) =>
             Task.Run(() => new { Id = id, Recorded = recorder.RecordAsync(new VirtualAccountRecord(id, $"va-{i + 1}", null)) })));
         Assert.All(rest, r => Assert.False(r.Recorded.IsCompleted));
@@ -36,7 +36,7 @@ public sealed class VirtualAccountRecorderTests(LiveServers stack)
 
         Assert.True(await first.WaitAsync(Limit));
         Assert.All(await Task.WhenAll(rest.Select(r => r.Recorded)).WaitAsync(Limit), Assert.True);
-        Assert.Equal(2, recorder.BatchesWritten - batchesBefore);
+        Assert.Equal(2, recorder.Batcher.BatchesWritten - batchesBefore);
         for (var i = 0; i < orders.Count; i++)
         {
             Assert.Equal($"va-{i}", await Sale.ScalarAsync<string>(stack.DataSource, "SELECT va_number FROM orders WHERE id = $1", orders[i]));
@@ -73,9 +73,9 @@ public sealed class VirtualAccountRecorderTests(LiveServers stack)
             await Assert.ThrowsAnyAsync<Exception>(() => attempt.WaitAsync(Limit));
         }
         // The writer did not stop with the failure: a later order starts a new batch.
-        var batches = recorder.BatchesStarted;
+        var batches = recorder.Batcher.BatchesStarted;
         await Assert.ThrowsAnyAsync<Exception>(() => recorder.RecordAsync(new VirtualAccountRecord(Guid.NewGuid(), "va", null)).WaitAsync(Limit));
-        Assert.Equal(batches + 1, recorder.BatchesStarted);
+        Assert.Equal(batches + 1, recorder.Batcher.BatchesStarted);
     }
 
     private async Task<List<Guid>> PendingOrdersAsync(int count)

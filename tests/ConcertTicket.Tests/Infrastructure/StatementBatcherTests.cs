@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using ConcertTicket.Infrastructure;
+
+namespace ConcertTicket.Tests.Infrastructure;
+
+/// <summary>
+/// The batching itself, with a write that records its batches (the statements are tested against PostgreSQL in
+/// VirtualAccountRecorderTests and CallbackTests). The first write is held open, so what comes meanwhile queues.
+/// </summary>
+public sealed class StatementBatcherTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentQueue<int[]> _batches = new();
+    private readonly TaskCompletionSource _firstMayEnd = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [Fact]
+    public async Task Items_that_come_while_a_batch_is_written_go_together_in_the_next_one()
+    {
+        var batcher = Batcher(maxBatch: 100);
+        var first = batcher.RunAsync(0);
+        var rest = await Task.WhenAll(Enumerable.Range(1, 20).Select(i => Task.Factory.StartNew(() => batcher.RunAsync(i), CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default)));
+        Assert.All(rest, r => Assert.False(r.IsCompleted));
+
+        _firstMayEnd.SetResult();
+
+        Assert.Equal(0, await first.WaitAsync(Limit));
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => i * 10), await Task.WhenAll(rest).WaitAsync(Limit));
+        Assert.Equal(2, _batches.Count);
+        Assert.Equal(Enumerable.Range(1, 20), _batches.Last().Order());
+    }
+
+    [Fact]
+    public async Task An_item_whose_key_is_already_in_the_batch_waits_for_the_next_one()
+    {
+        var batcher = Batcher(maxBatch: 100);
+        var first = batcher.RunAsync(0);
+        int[] items = [1, 2, 1, 3, 1];
+        var results = items.Select(batcher.RunAsync).ToArray();
+
+        _firstMayEnd.SetResult();
+
+        int[] expected = [10, 20, 10, 30, 10];
+        Assert.Equal(expected, await Task.WhenAll(results).WaitAsync(Limit));
+        await first.WaitAsync(Limit);
+        int[][] batches = [[0], [1, 2, 3], [1], [1]];
+        Assert.Equal(batches, _batches.ToArray());
+    }
+
+    [Fact]
+    public async Task No_batch_is_larger_than_the_limit()
+    {
+        var batcher = Batcher(maxBatch: 3);
+        var first = batcher.RunAsync(0);
+        var results = Enumerable.Range(1, 7).Select(batcher.RunAsync).ToArray();
+
+        _firstMayEnd.SetResult();
+
+        await Task.WhenAll(results).WaitAsync(Limit);
+        await first.WaitAsync(Limit);
+        int[] sizes = [1, 3, 3, 1];
+        Assert.Equal(sizes, _batches.Select(b => b.Length));
+    }
+
+    [Fact]
+    public async Task A_failed_batch_fails_each_of_its_callers_and_the_writer_goes_on()
+    {
+        var fail = true;
+        var batcher = new StatementBatcher<int, int, int>(items =>
+        {
+            _batches.Enqueue([.. items]);
+            return fail ? Task.FromException<int[]>(new InvalidOperationException("statement failed")) : Task.FromResult(items.ToArray());
+        }, 100, i => i);
+
+        var failed = await Task.WhenAll(Enumerable.Range(0, 5).Select(async i =>
+            await Assert.ThrowsAsync<InvalidOperationException>(() => batcher.RunAsync(i).WaitAsync(Limit))));
+        fail = false;
+
+        Assert.All(failed, e => Assert.Equal("statement failed", e.Message));
+        Assert.Equal(7, await batcher.RunAsync(7).WaitAsync(Limit));
+        Assert.Equal(batcher.BatchesStarted, batcher.BatchesWritten);
+    }
+
+    /// <summary>Results are ten times the items; the first write waits for <see cref="_firstMayEnd"/>.</summary>
+    private StatementBatcher<int, int, int> Batcher(int maxBatch) =>
+        new(async items =>
+        {
+            var first = _batches.IsEmpty;
+            _batches.Enqueue([.. items]);
+            if (first) await _firstMayEnd.Task;
+            return [.. items.Select(i => i * 10)];
+        }, maxBatch, i => i);
+}
