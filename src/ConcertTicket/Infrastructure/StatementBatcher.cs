@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace ConcertTicket.Infrastructure;
 
@@ -9,13 +10,15 @@ namespace ConcertTicket.Infrastructure;
 /// throughput (docs/benchmarks.md). One batch is written at a time; an item that comes while none is running starts
 /// one at once, so a quiet service adds no wait, and the items that come while one runs go together in the next.
 /// Each caller still waits for its own result, and a failed statement fails each of its callers as it would have
-/// failed alone.
+/// failed alone. The writer runs outside any request's context: each batch is a trace of its own (an activity named
+/// <paramref name="activityName"/>, with its size and a link to each request it served), its SQL span under it.
 /// </summary>
 /// <param name="write">Runs one statement for the items, in their order; returns one result per item, in that order.</param>
 /// <param name="maxBatch">Bounds one statement's arrays; more waiting items go in the next batch.</param>
 /// <param name="key">Items with the same key never share a batch (a repeat waits for the next): a statement then
 /// never meets the same row twice, and each caller sees its own effect.</param>
 internal sealed class StatementBatcher<TItem, TKey, TResult>(
+    ActivitySource activitySource, string activityName,
     Func<IReadOnlyList<TItem>, Task<TResult[]>> write, int maxBatch, Func<TItem, TKey> key)
     where TKey : notnull
 {
@@ -32,11 +35,15 @@ internal sealed class StatementBatcher<TItem, TKey, TResult>(
 
     public Task<TResult> RunAsync(TItem item)
     {
-        var waiting = new Waiting(item);
+        var waiting = new Waiting(item, Activity.Current?.Context ?? default);
         _queue.Enqueue(waiting);
         if (Interlocked.CompareExchange(ref _writing, 1, 0) == 0)
         {
-            _ = WriteBatchesAsync();
+            // The writer outlives the request that starts it: not in that request's trace or logging scope.
+            using (ExecutionContext.SuppressFlow())
+            {
+                _ = Task.Run(WriteBatchesAsync);
+            }
         }
 
         return waiting.Result.Task;
@@ -77,6 +84,11 @@ internal sealed class StatementBatcher<TItem, TKey, TResult>(
     private async Task WriteAsync(List<Waiting> batch)
     {
         Interlocked.Increment(ref _batchesStarted);
+        using var activity = activitySource.HasListeners()
+            ? activitySource.StartActivity(activityName, ActivityKind.Internal, parentContext: default,
+                links: batch.Where(w => w.Caller != default).Select(w => new ActivityLink(w.Caller)))
+            : null;
+        activity?.SetTag("db.operation.batch.size", batch.Count);
         try
         {
             var results = await write(batch.ConvertAll(w => w.Item));
@@ -84,6 +96,7 @@ internal sealed class StatementBatcher<TItem, TKey, TResult>(
         }
         catch (Exception e)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
             foreach (var waiting in batch) waiting.Result.TrySetException(e);
         }
         finally
@@ -93,7 +106,7 @@ internal sealed class StatementBatcher<TItem, TKey, TResult>(
     }
 
     /// <summary>Callers continue on the thread pool, not inside the writer's loop, which goes on to the next batch.</summary>
-    private sealed record Waiting(TItem Item)
+    private sealed record Waiting(TItem Item, ActivityContext Caller)
     {
         public TaskCompletionSource<TResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -109,7 +109,12 @@ internal sealed partial class OrderPlacement(
             LogChargeFailed(logger, order.Id, charge.Reason);
             return new Placement(PlacementOutcome.PaymentUnavailable, order, charge);
         }
-        if (!await virtualAccounts.RecordAsync(new VirtualAccountRecord(order.Id, charge.VaNumber!, charge.TransactionId)))
+        bool recorded;
+        using (Telemetry.Orders.StartActivity("virtual_account.record"))
+        {
+            recorded = await virtualAccounts.RecordAsync(new VirtualAccountRecord(order.Id, charge.VaNumber!, charge.TransactionId));
+        }
+        if (!recorded)
         {
             // The hold ended while the gateway was answering: show the order as it is now.
             return new Placement(success, await store.GetAsync(order.Id, CancellationToken.None) ?? order);

@@ -15,7 +15,7 @@ internal sealed class VirtualAccountRecorder
     private readonly StatementBatcher<VirtualAccountRecord, Guid, bool> _batcher;
 
     public VirtualAccountRecorder(OrderStore store) =>
-        _batcher = new(async accounts =>
+        _batcher = new(Telemetry.Orders, "virtual_accounts.write", async accounts =>
         {
             var recorded = await store.SetVirtualAccountsAsync(accounts, CancellationToken.None);
             return [.. accounts.Select(a => recorded.Contains(a.OrderId))];

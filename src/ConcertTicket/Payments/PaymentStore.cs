@@ -50,7 +50,8 @@ internal sealed class PaymentStore
     {
         this.dataSource = dataSource;
         this.deadline = deadline;
-        _pays = new(requests => deadline.RunAsync(token => PayCoreAsync(requests, token), CancellationToken.None),
+        _pays = new(Telemetry.Payments, "settlements.write",
+            requests => deadline.RunAsync(token => PayCoreAsync(requests, token), CancellationToken.None),
             MaxPayBatch, r => r.OrderId);
     }
 
@@ -133,7 +134,11 @@ internal sealed class PaymentStore
     {
         // A fractional or out-of-range amount can equal no total: NULL matches nothing.
         long? whole = decimal.Truncate(amount) == amount && amount is > 0 and <= long.MaxValue ? (long)amount : null;
-        var pay = await _pays.RunAsync(new PayRequest(orderId, whole, transactionId));
+        PayResult? pay;
+        using (Telemetry.Payments.StartActivity("settlement.pay"))
+        {
+            pay = await _pays.RunAsync(new PayRequest(orderId, whole, transactionId));
+        }
         if (pay is null) return new Settlement(SettlementOutcome.UnknownOrder);
         var (total, before, categoryId, paidNow) = pay;
         if (paidNow) return new Settlement(SettlementOutcome.Paid, total, categoryId, OrderStatus.Paid);

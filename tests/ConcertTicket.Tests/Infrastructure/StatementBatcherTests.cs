@@ -10,6 +10,7 @@ namespace ConcertTicket.Tests.Infrastructure;
 public sealed class StatementBatcherTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(10);
+    private static readonly System.Diagnostics.ActivitySource Source = new("ConcertTicket.Tests.StatementBatcher");
 
     private readonly ConcurrentQueue<int[]> _batches = new();
     private readonly TaskCompletionSource _firstMayEnd = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -66,7 +67,7 @@ public sealed class StatementBatcherTests
     public async Task A_failed_batch_fails_each_of_its_callers_and_the_writer_goes_on()
     {
         var fail = true;
-        var batcher = new StatementBatcher<int, int, int>(items =>
+        var batcher = new StatementBatcher<int, int, int>(Source, "test.write", items =>
         {
             _batches.Enqueue([.. items]);
             return fail ? Task.FromException<int[]>(new InvalidOperationException("statement failed")) : Task.FromResult(items.ToArray());
@@ -81,9 +82,45 @@ public sealed class StatementBatcherTests
         Assert.Equal(batcher.BatchesStarted, batcher.BatchesWritten);
     }
 
+    [Fact]
+    public async Task A_batch_is_a_trace_of_its_own_linked_to_each_request_it_served()
+    {
+        var stopped = new ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = s => s == Source,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) =>
+                System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        var batcher = Batcher(maxBatch: 100);
+        var first = batcher.RunAsync(0);
+        var callers = new List<System.Diagnostics.Activity>();
+        var results = new List<Task<int>>();
+        for (var i = 1; i <= 3; i++)
+        {
+            using var caller = Source.StartActivity("caller")!;
+            callers.Add(caller);
+            results.Add(batcher.RunAsync(i));
+        }
+
+        _firstMayEnd.SetResult();
+        await Task.WhenAll(results).WaitAsync(Limit);
+        await first.WaitAsync(Limit);
+
+        var writes = stopped.Where(a => a.OperationName == "test.write").ToList();
+        Assert.Equal(2, writes.Count);
+        var second = Assert.Single(writes, w => (int)w.GetTagItem("db.operation.batch.size")! == 3);
+        Assert.Null(second.Parent);
+        Assert.Equal(default, second.ParentSpanId);
+        Assert.Equal(callers.Select(c => c.SpanId.ToHexString()).Order(), second.Links.Select(l => l.Context.SpanId.ToHexString()).Order());
+        Assert.DoesNotContain(callers, c => c.TraceId == second.TraceId);
+    }
+
     /// <summary>Results are ten times the items; the first write waits for <see cref="_firstMayEnd"/>.</summary>
     private StatementBatcher<int, int, int> Batcher(int maxBatch) =>
-        new(async items =>
+        new(Source, "test.write", async items =>
         {
             var first = _batches.IsEmpty;
             _batches.Enqueue([.. items]);

@@ -36,8 +36,15 @@ public sealed class TracingTests(LiveServers stack)
         Assert.Equal(create.SpanId, claim.ParentSpanId);
         Assert.Equal(create.SpanId, charge.ParentSpanId);
         Assert.Contains(trace, s => s.Source.Name == "Npgsql" && s.ParentSpanId == claim.SpanId);
-        // The VA is recorded after the charge, in the same trace.
-        Assert.Contains(trace, s => s.Source.Name == "Npgsql" && s.ParentSpanId == create.SpanId);
+        // The VA is recorded after the charge: the order waits in a span of its own while a batch writes it, in the
+        // batch's own trace, which links back to that span.
+        var record = Assert.Single(trace, s => s.OperationName == "virtual_account.record");
+        Assert.Equal(create.SpanId, record.ParentSpanId);
+        var all = await spans.WaitForAsync(s => s.Any(x => WritesFor(x, record)));
+        var write = Assert.Single(all, x => WritesFor(x, record));
+        Assert.NotEqual(traceId, write.TraceId);
+        Assert.Equal(1, write.GetTagItem("db.operation.batch.size"));
+        Assert.Contains(all, s => s.Source.Name == "Npgsql" && s.ParentSpanId == write.SpanId);
 
         Assert.Equal(orderId, create.GetTagItem("order.id"));
         Assert.Equal(category, create.GetTagItem("order.category_id"));
@@ -51,6 +58,9 @@ public sealed class TracingTests(LiveServers stack)
         Assert.DoesNotContain(values, v => v.Contains(email, StringComparison.OrdinalIgnoreCase) || v.Contains(key, StringComparison.Ordinal));
         Assert.DoesNotContain(trace, s => s.DisplayName.Contains(email, StringComparison.OrdinalIgnoreCase));
     }
+
+    private static bool WritesFor(Activity span, Activity caller) =>
+        span.OperationName == "virtual_accounts.write" && span.Links.Any(l => l.Context.SpanId == caller.SpanId);
 
     [Fact]
     public async Task The_gateway_call_carries_the_order_trace_context_to_Midtrans()
