@@ -20,6 +20,7 @@ public sealed class StatementBatcherTests
     {
         var batcher = Batcher(maxBatch: 100);
         var first = batcher.RunAsync(0);
+        await FirstWriteStartedAsync();
         var rest = await Task.WhenAll(Enumerable.Range(1, 20).Select(i => Task.Factory.StartNew(() => batcher.RunAsync(i), CancellationToken.None, TaskCreationOptions.None, TaskScheduler.Default)));
         Assert.All(rest, r => Assert.False(r.IsCompleted));
 
@@ -36,6 +37,7 @@ public sealed class StatementBatcherTests
     {
         var batcher = Batcher(maxBatch: 100);
         var first = batcher.RunAsync(0);
+        await FirstWriteStartedAsync();
         int[] items = [1, 2, 1, 3, 1];
         var results = items.Select(batcher.RunAsync).ToArray();
 
@@ -53,6 +55,7 @@ public sealed class StatementBatcherTests
     {
         var batcher = Batcher(maxBatch: 3);
         var first = batcher.RunAsync(0);
+        await FirstWriteStartedAsync();
         var results = Enumerable.Range(1, 7).Select(batcher.RunAsync).ToArray();
 
         _firstMayEnd.SetResult();
@@ -96,6 +99,7 @@ public sealed class StatementBatcherTests
         System.Diagnostics.ActivitySource.AddActivityListener(listener);
         var batcher = Batcher(maxBatch: 100);
         var first = batcher.RunAsync(0);
+        await FirstWriteStartedAsync();
         var callers = new List<System.Diagnostics.Activity>();
         var results = new List<Task<int>>();
         for (var i = 1; i <= 3; i++)
@@ -116,6 +120,17 @@ public sealed class StatementBatcherTests
         Assert.Equal(default, second.ParentSpanId);
         Assert.Equal(callers.Select(c => c.SpanId.ToHexString()).Order(), second.Links.Select(l => l.Context.SpanId.ToHexString()).Order());
         Assert.DoesNotContain(callers, c => c.TraceId == second.TraceId);
+    }
+
+    /// <summary>The writer starts on the thread pool: wait until it holds the first batch open.</summary>
+    private async Task FirstWriteStartedAsync()
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (_batches.IsEmpty)
+        {
+            Assert.True(waited.Elapsed < Limit, "the first batch was never written");
+            await Task.Delay(5);
+        }
     }
 
     /// <summary>Results are ten times the items; the first write waits for <see cref="_firstMayEnd"/>.</summary>
