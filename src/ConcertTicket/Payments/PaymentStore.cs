@@ -42,14 +42,14 @@ internal sealed class PaymentStore
     /// <summary>Bounds one pay statement's arrays; more waiting notifications go in the next batch.</summary>
     internal const int MaxPayBatch = 256;
 
-    private readonly NpgsqlDataSource dataSource;
-    private readonly PostgresDeadline deadline;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly PostgresDeadline _deadline;
     private readonly StatementBatcher<PayRequest, Guid, PayResult?> _pays;
 
     public PaymentStore(NpgsqlDataSource dataSource, PostgresDeadline deadline)
     {
-        this.dataSource = dataSource;
-        this.deadline = deadline;
+        _dataSource = dataSource;
+        _deadline = deadline;
         _pays = new(Telemetry.Payments, "settlements.write",
             requests => deadline.RunAsync(token => PayCoreAsync(requests, token), CancellationToken.None),
             MaxPayBatch, r => r.OrderId);
@@ -128,7 +128,7 @@ internal sealed class PaymentStore
 
     /// <param name="amount">The notification's gross_amount; the order is only settled when it equals the total.</param>
     public Task<Settlement> SettleAsync(Guid orderId, decimal amount, string? transactionId, CancellationToken ct) =>
-        deadline.RunAsync(token => SettleCoreAsync(orderId, amount, transactionId, token), ct);
+        _deadline.RunAsync(token => SettleCoreAsync(orderId, amount, transactionId, token), ct);
 
     private async Task<Settlement> SettleCoreAsync(Guid orderId, decimal amount, string? transactionId, CancellationToken ct)
     {
@@ -153,7 +153,7 @@ internal sealed class PaymentStore
         {
             try
             {
-                await using var late = dataSource.CreateCommand(SettleLateSql);
+                await using var late = _dataSource.CreateCommand(SettleLateSql);
                 late.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orderId });
                 late.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = transactionId, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
                 var status = (string?)await late.ExecuteScalarAsync(ct);
@@ -178,7 +178,7 @@ internal sealed class PaymentStore
     private async Task<PayResult?[]> PayCoreAsync(IReadOnlyList<PayRequest> requests, CancellationToken ct)
     {
         var sorted = requests.OrderBy(r => r.OrderId).ToArray();
-        await using var pay = dataSource.CreateCommand(PaySql);
+        await using var pay = _dataSource.CreateCommand(PaySql);
         pay.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. sorted.Select(r => r.OrderId)] });
         pay.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = [.. sorted.Select(r => r.Amount)], NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint });
         pay.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = [.. sorted.Select(r => r.TransactionId)], NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
@@ -192,22 +192,22 @@ internal sealed class PaymentStore
     }
 
     public Task<string?> GetStatusAsync(Guid orderId, CancellationToken ct) =>
-        deadline.RunAsync(token => GetStatusCoreAsync(orderId, token), ct);
+        _deadline.RunAsync(token => GetStatusCoreAsync(orderId, token), ct);
 
     private async Task<string?> GetStatusCoreAsync(Guid orderId, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand(StatusSql);
+        await using var command = _dataSource.CreateCommand(StatusSql);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orderId });
         return (string?)await command.ExecuteScalarAsync(ct);
     }
 
     /// <returns>True when this notification changed the order's refund record.</returns>
     public Task<bool> RecordRefundAsync(Guid orderId, string refundStatus, CancellationToken ct) =>
-        deadline.RunAsync(token => RecordRefundCoreAsync(orderId, refundStatus, token), ct);
+        _deadline.RunAsync(token => RecordRefundCoreAsync(orderId, refundStatus, token), ct);
 
     private async Task<bool> RecordRefundCoreAsync(Guid orderId, string refundStatus, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand(RecordRefundSql);
+        await using var command = _dataSource.CreateCommand(RecordRefundSql);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orderId });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = refundStatus });
         return await command.ExecuteNonQueryAsync(ct) == 1;
