@@ -68,9 +68,12 @@ internal sealed class StatementBatcher<TItem, TKey, TResult>(
     {
         var batch = new List<Waiting>();
         var keys = new HashSet<TKey>();
-        var deferred = _deferred.ToArray();
-        _deferred.Clear();
-        foreach (var waiting in deferred) Add(waiting);
+        if (_deferred.Count > 0)
+        {
+            var deferred = _deferred.ToArray();
+            _deferred.Clear();
+            foreach (var waiting in deferred) Add(waiting);
+        }
         while (batch.Count < maxBatch && _queue.TryDequeue(out var next)) Add(next);
         return batch;
 

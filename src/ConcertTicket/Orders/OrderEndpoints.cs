@@ -17,7 +17,6 @@ internal static class OrderEndpoints
         builder.Services.AddValidatedOptions<OrderOptions>(OrderOptions.Section,
             o => OptionsValidation.Range("Order:HoldSeconds", o.HoldSeconds, 5, 7 * 24 * 3600));
         builder.Services.AddSingleton<OrderStore>();
-        builder.Services.AddSingleton<VirtualAccountRecorder>();
         builder.Services.AddSingleton<OrderPlacement>();
         return builder;
     }

@@ -16,7 +16,6 @@ internal sealed record Placement(PlacementOutcome Outcome, OrderRow? Order = nul
 /// </summary>
 internal sealed partial class OrderPlacement(
     OrderStore store,
-    VirtualAccountRecorder virtualAccounts,
     IPaymentGateway gateway,
     IOptions<OrderOptions> orderOptions,
     IOptions<PaymentOptions> paymentOptions,
@@ -112,7 +111,7 @@ internal sealed partial class OrderPlacement(
         bool recorded;
         using (Telemetry.Orders.StartActivity("virtual_account.record"))
         {
-            recorded = await virtualAccounts.RecordAsync(new VirtualAccountRecord(order.Id, charge.VaNumber!, charge.TransactionId));
+            recorded = await store.RecordVirtualAccountAsync(new VirtualAccountRecord(order.Id, charge.VaNumber!, charge.TransactionId));
         }
         if (!recorded)
         {

@@ -35,8 +35,27 @@ internal sealed record OrderRow(
 /// transaction; the database enforces the invariants (one active order per email, one holder per seat). A caller
 /// waits for each at most Postgres:OperationTimeoutSeconds (<see cref="PostgresDeadline"/>).
 /// </summary>
-internal sealed class OrderStore(NpgsqlDataSource dataSource, PostgresDeadline deadline)
+internal sealed class OrderStore
 {
+    /// <summary>Bounds one VA statement's arrays; more waiting orders go in the next batch.</summary>
+    internal const int MaxVirtualAccountBatch = 256;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly PostgresDeadline _deadline;
+    private readonly StatementBatcher<VirtualAccountRecord, Guid, bool> _virtualAccounts;
+
+    public OrderStore(NpgsqlDataSource dataSource, PostgresDeadline deadline)
+    {
+        _dataSource = dataSource;
+        _deadline = deadline;
+        _virtualAccounts = new(Telemetry.Orders, "virtual_accounts.write",
+            accounts => deadline.RunAsync(token => SetVirtualAccountsCoreAsync(accounts, token), CancellationToken.None),
+            MaxVirtualAccountBatch, a => a.OrderId);
+    }
+
+    /// <summary>The VA statements' batching, for tests.</summary>
+    internal StatementBatcher<VirtualAccountRecord, Guid, bool> VirtualAccounts => _virtualAccounts;
+
     /// <summary>
     /// Claims the first free seat of the category and records a pending order, in one statement. A fan with an
     /// active order claims nothing; a concurrent twin that slips past that check is stopped by the unique index on
@@ -85,7 +104,7 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource, PostgresDeadline d
     internal const string GetByIdempotencyKeySql = SelectOrderSql + " WHERE o.idempotency_key = $1";
 
     /// <summary>
-    /// Records the VAs of a batch of orders (<see cref="VirtualAccountRecorder"/>) in one statement, without waiting
+    /// Records the VAs of a batch of orders (<see cref="RecordVirtualAccountAsync"/>) in one statement, without waiting
     /// for its WAL flush (synchronous_commit off for this transaction alone): one of the three flushes of a paid
     /// order, and the only one whose loss in a crash loses nothing. The fan already has the VA, a payment to it is
     /// matched by order id, and a retried POST charges again under the same gateway Idempotency-Key, which returns
@@ -121,12 +140,12 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource, PostgresDeadline d
 
     public Task<ClaimResult> ClaimAsync(Guid orderId, string email, int categoryId, TimeSpan hold,
         string? idempotencyKey, string bank, CancellationToken ct) =>
-        deadline.RunAsync(token => ClaimCoreAsync(orderId, email, categoryId, hold, idempotencyKey, bank, token), ct);
+        _deadline.RunAsync(token => ClaimCoreAsync(orderId, email, categoryId, hold, idempotencyKey, bank, token), ct);
 
     private async Task<ClaimResult> ClaimCoreAsync(Guid orderId, string email, int categoryId, TimeSpan hold,
         string? idempotencyKey, string bank, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand(ClaimSql);
+        await using var command = _dataSource.CreateCommand(ClaimSql);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orderId });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = email });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = categoryId });
@@ -159,11 +178,16 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource, PostgresDeadline d
     public Task<OrderRow?> GetByIdempotencyKeyAsync(string key, CancellationToken ct) =>
         QuerySingleAsync(GetByIdempotencyKeySql, new NpgsqlParameter<string> { TypedValue = key }, ct);
 
-    /// <returns>The orders whose VA was recorded; one that ended meanwhile is left out (its VA is not recorded).</returns>
-    public Task<HashSet<Guid>> SetVirtualAccountsAsync(IReadOnlyList<VirtualAccountRecord> accounts, CancellationToken ct) =>
-        deadline.RunAsync(token => SetVirtualAccountsCoreAsync(accounts, token), ct);
+    /// <summary>
+    /// Records an order's VA in the statement of the orders placed at the same time
+    /// (<see cref="StatementBatcher{TItem, TKey, TResult}"/>); waits for its own row to be written, so a GET right
+    /// after the POST shows the VA.
+    /// </summary>
+    /// <returns>False when the order ended meanwhile (its VA is then not recorded).</returns>
+    public Task<bool> RecordVirtualAccountAsync(VirtualAccountRecord account) => _virtualAccounts.RunAsync(account);
 
-    private async Task<HashSet<Guid>> SetVirtualAccountsCoreAsync(IReadOnlyList<VirtualAccountRecord> accounts, CancellationToken ct)
+    /// <returns>Per order, in order: whether its VA was recorded.</returns>
+    private async Task<bool[]> SetVirtualAccountsCoreAsync(IReadOnlyList<VirtualAccountRecord> accounts, CancellationToken ct)
     {
         var ids = new Guid[accounts.Count];
         var numbers = new string[accounts.Count];
@@ -173,34 +197,34 @@ internal sealed class OrderStore(NpgsqlDataSource dataSource, PostgresDeadline d
             (ids[i], numbers[i], transactions[i]) = accounts[i];
         }
 
-        await using var command = dataSource.CreateCommand(SetVirtualAccountsSql);
+        await using var command = _dataSource.CreateCommand(SetVirtualAccountsSql);
         command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = numbers });
         command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = transactions, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
         var recorded = new HashSet<Guid>(accounts.Count);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) recorded.Add(reader.GetGuid(0));
-        return recorded;
+        return [.. accounts.Select(a => recorded.Contains(a.OrderId))];
     }
 
     /// <returns>True when this call ended the order (it was pending).</returns>
     public Task<bool> CancelAsync(Guid id, string reason, CancellationToken ct) =>
-        deadline.RunAsync(token => CancelCoreAsync(id, reason, token), ct);
+        _deadline.RunAsync(token => CancelCoreAsync(id, reason, token), ct);
 
     private async Task<bool> CancelCoreAsync(Guid id, string reason, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand(CancelSql);
+        await using var command = _dataSource.CreateCommand(CancelSql);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = reason });
         return (long)(await command.ExecuteScalarAsync(ct))! == 1;
     }
 
     private Task<OrderRow?> QuerySingleAsync(string sql, NpgsqlParameter parameter, CancellationToken ct) =>
-        deadline.RunAsync(token => QuerySingleCoreAsync(sql, parameter, token), ct);
+        _deadline.RunAsync(token => QuerySingleCoreAsync(sql, parameter, token), ct);
 
     private async Task<OrderRow?> QuerySingleCoreAsync(string sql, NpgsqlParameter parameter, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand(sql);
+        await using var command = _dataSource.CreateCommand(sql);
         command.Parameters.Add(parameter);
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct)) return null;

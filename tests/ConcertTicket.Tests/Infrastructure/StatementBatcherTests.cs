@@ -5,7 +5,7 @@ namespace ConcertTicket.Tests.Infrastructure;
 
 /// <summary>
 /// The batching itself, with a write that records its batches (the statements are tested against PostgreSQL in
-/// VirtualAccountRecorderTests and CallbackTests). The first write is held open, so what comes meanwhile queues.
+/// VirtualAccountBatchTests and CallbackTests). The first write is held open, so what comes meanwhile queues.
 /// </summary>
 public sealed class StatementBatcherTests
 {

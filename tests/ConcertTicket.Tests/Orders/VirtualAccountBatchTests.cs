@@ -7,7 +7,7 @@ namespace ConcertTicket.Tests.Orders;
 
 /// <summary>The VAs of orders placed together are written together, and each caller learns about its own order.</summary>
 [Collection(LiveServersGroup.Name)]
-public sealed class VirtualAccountRecorderTests(LiveServers stack)
+public sealed class VirtualAccountBatchTests(LiveServers stack)
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
 
@@ -15,9 +15,9 @@ public sealed class VirtualAccountRecorderTests(LiveServers stack)
     public async Task Orders_that_wait_while_a_batch_is_written_go_together_in_the_next_one()
     {
         await using var app = await TestApp.StartAsync(stack);
-        var recorder = app.Services.GetRequiredService<VirtualAccountRecorder>();
+        var store = app.Services.GetRequiredService<OrderStore>();
         var orders = await PendingOrdersAsync(41);
-        var batchesBefore = recorder.Batcher.BatchesWritten;
+        var batchesBefore = store.VirtualAccounts.BatchesWritten;
 
         // The first order's row is locked, so the first batch (that order alone) waits while the others queue.
         await using var connection = await stack.DataSource.OpenConnectionAsync();
@@ -27,16 +27,16 @@ public sealed class VirtualAccountRecorderTests(LiveServers stack)
             lockRow.Parameters.AddWithValue(orders[0]);
             await lockRow.ExecuteScalarAsync();
         }
-        var first = recorder.RecordAsync(new VirtualAccountRecord(orders[0], "va-0", "tx-0"));
-        await WaitUntilAsync(() => recorder.Batcher.BatchesStarted > batchesBefore);
+        var first = store.RecordVirtualAccountAsync(new VirtualAccountRecord(orders[0], "va-0", "tx-0"));
+        await WaitUntilAsync(() => store.VirtualAccounts.BatchesStarted > batchesBefore);
         var rest = await Task.WhenAll(orders.Skip(1).Select((id, i) =>
-            Task.Run(() => new { Id = id, Recorded = recorder.RecordAsync(new VirtualAccountRecord(id, $"va-{i + 1}", null)) })));
+            Task.Run(() => new { Id = id, Recorded = store.RecordVirtualAccountAsync(new VirtualAccountRecord(id, $"va-{i + 1}", null)) })));
         Assert.All(rest, r => Assert.False(r.Recorded.IsCompleted));
         await transaction.CommitAsync();
 
         Assert.True(await first.WaitAsync(Limit));
         Assert.All(await Task.WhenAll(rest.Select(r => r.Recorded)).WaitAsync(Limit), Assert.True);
-        Assert.Equal(2, recorder.Batcher.BatchesWritten - batchesBefore);
+        Assert.Equal(2, store.VirtualAccounts.BatchesWritten - batchesBefore);
         for (var i = 0; i < orders.Count; i++)
         {
             Assert.Equal($"va-{i}", await Sale.ScalarAsync<string>(stack.DataSource, "SELECT va_number FROM orders WHERE id = $1", orders[i]));
@@ -47,11 +47,11 @@ public sealed class VirtualAccountRecorderTests(LiveServers stack)
     public async Task An_order_that_ended_meanwhile_is_not_recorded_and_its_batch_mates_are()
     {
         await using var app = await TestApp.StartAsync(stack);
-        var recorder = app.Services.GetRequiredService<VirtualAccountRecorder>();
+        var store = app.Services.GetRequiredService<OrderStore>();
         var orders = await PendingOrdersAsync(3);
-        Assert.True(await app.Services.GetRequiredService<OrderStore>().CancelAsync(orders[1], "test", CancellationToken.None));
+        Assert.True(await store.CancelAsync(orders[1], "test", CancellationToken.None));
 
-        var results = await Task.WhenAll(orders.Select(id => recorder.RecordAsync(new VirtualAccountRecord(id, "va-" + id, "tx"))))
+        var results = await Task.WhenAll(orders.Select(id => store.RecordVirtualAccountAsync(new VirtualAccountRecord(id, "va-" + id, "tx"))))
             .WaitAsync(Limit);
 
         Assert.Equal([true, false, true], results);
@@ -64,18 +64,18 @@ public sealed class VirtualAccountRecorderTests(LiveServers stack)
     {
         // A database that refuses connections: every statement fails quickly.
         await using var app = await TestApp.StartAsync(stack, "--ConnectionStrings:Postgres=Host=127.0.0.1;Port=1;Username=postgres;Timeout=1");
-        var recorder = app.Services.GetRequiredService<VirtualAccountRecorder>();
+        var store = app.Services.GetRequiredService<OrderStore>();
 
-        var attempts = Enumerable.Range(0, 5).Select(_ => recorder.RecordAsync(new VirtualAccountRecord(Guid.NewGuid(), "va", null))).ToArray();
+        var attempts = Enumerable.Range(0, 5).Select(_ => store.RecordVirtualAccountAsync(new VirtualAccountRecord(Guid.NewGuid(), "va", null))).ToArray();
 
         foreach (var attempt in attempts)
         {
             await Assert.ThrowsAnyAsync<Exception>(() => attempt.WaitAsync(Limit));
         }
         // The writer did not stop with the failure: a later order starts a new batch.
-        var batches = recorder.Batcher.BatchesStarted;
-        await Assert.ThrowsAnyAsync<Exception>(() => recorder.RecordAsync(new VirtualAccountRecord(Guid.NewGuid(), "va", null)).WaitAsync(Limit));
-        Assert.Equal(batches + 1, recorder.Batcher.BatchesStarted);
+        var batches = store.VirtualAccounts.BatchesStarted;
+        await Assert.ThrowsAnyAsync<Exception>(() => store.RecordVirtualAccountAsync(new VirtualAccountRecord(Guid.NewGuid(), "va", null)).WaitAsync(Limit));
+        Assert.Equal(batches + 1, store.VirtualAccounts.BatchesStarted);
     }
 
     private async Task<List<Guid>> PendingOrdersAsync(int count)
