@@ -77,7 +77,6 @@ internal static class AppHost
         builder.AddCategories(withRefresher: withWorkers);
         builder.AddOrders();
         builder.AddPayments(withVoidWorker: withWorkers);
-        builder.AddPaymentGatewayMetrics();
         if (withWorkers) builder.AddExpiry();
     }
 }

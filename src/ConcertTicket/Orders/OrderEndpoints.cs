@@ -18,6 +18,7 @@ internal static class OrderEndpoints
             o => OptionsValidation.Range("Order:HoldSeconds", o.HoldSeconds, 5, 7 * 24 * 3600));
         builder.Services.AddSingleton<OrderStore>();
         builder.Services.AddSingleton<OrderPlacement>();
+        builder.Services.AddSingleton<IOrderCancellation, OrderCancellation>();
         return builder;
     }
 

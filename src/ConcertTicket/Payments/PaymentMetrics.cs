@@ -1,22 +1,31 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ConcertTicket.Payments;
 
 /// <summary>
 /// The payment gateway's latency and failures, for charges (checkout) and voids (expiring a VA), whichever gateway
-/// is configured: <see cref="MeteredPaymentGateway"/> wraps it.
+/// is configured (<see cref="MeteredPaymentGateway"/> wraps it); and what payment notifications did to orders.
 /// </summary>
 internal sealed class PaymentMetrics
 {
     public const string MeterName = "ConcertTicket.Payments";
 
+    /// <summary>Settlements are transitions of the order state machine: counted on the orders' meter, beside them.</summary>
+    private const string OrdersMeterName = "ConcertTicket.Orders";
+
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _failures;
+    private readonly Counter<long> _paid;
+    private readonly Counter<long> _refundRequired;
 
     public PaymentMetrics(IMeterFactory meters)
     {
+        var orders = meters.Create(OrdersMeterName);
+        _paid = orders.CreateCounter<long>("concert_ticket.orders.paid", "{order}",
+            "Orders paid; late=true when the money came after the hold ended and a seat was still free.");
+        _refundRequired = orders.CreateCounter<long>("concert_ticket.orders.refund_required", "{order}",
+            "Orders paid after their hold ended with no seat left to give: the fan must be refunded.");
         var meter = meters.Create(MeterName);
         _duration = meter.CreateHistogram("concert_ticket.payment_gateway.duration", "s",
             "Payment gateway call latency, by operation (charge, void) and outcome.",
@@ -31,25 +40,18 @@ internal sealed class PaymentMetrics
         _duration.Record(elapsed.TotalSeconds, tags);
         if (outcome != "success") _failures.Add(1, new TagList { { "operation", operation }, { "reason", outcome } });
     }
-}
 
-internal static class PaymentMetricsSetup
-{
-    /// <summary>Wraps whichever <see cref="IPaymentGateway"/> AddPayments registered; call after it.</summary>
-    public static IHostApplicationBuilder AddPaymentGatewayMetrics(this IHostApplicationBuilder builder)
+    /// <summary>A payment notification's effect: paid (on time or late), or refund required.</summary>
+    public void Settled(int categoryId, SettlementOutcome outcome)
     {
-        var inner = builder.Services.LastOrDefault(d => d.ServiceType == typeof(IPaymentGateway))
-            ?? throw new InvalidOperationException("AddPayments must register the payment gateway first.");
-        builder.Services.Replace(ServiceDescriptor.Describe(typeof(IPaymentGateway),
-            services => new MeteredPaymentGateway(Create(services, inner), services.GetRequiredService<PaymentMetrics>()),
-            inner.Lifetime));
-        return builder;
+        var category = new KeyValuePair<string, object?>("category.id", categoryId);
+        switch (outcome)
+        {
+            case SettlementOutcome.Paid: _paid.Add(1, new TagList { category, { "late", false } }); break;
+            case SettlementOutcome.PaidLate: _paid.Add(1, new TagList { category, { "late", true } }); break;
+            case SettlementOutcome.RefundRequired: _refundRequired.Add(1, category); break;
+        }
     }
-
-    private static IPaymentGateway Create(IServiceProvider services, ServiceDescriptor descriptor) => (IPaymentGateway)(
-        descriptor.ImplementationInstance
-        ?? descriptor.ImplementationFactory?.Invoke(services)
-        ?? ActivatorUtilities.CreateInstance(services, descriptor.ImplementationType!));
 }
 
 /// <summary>Times every gateway call and classifies its outcome; the spans stay at the call sites.</summary>

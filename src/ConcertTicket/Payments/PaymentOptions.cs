@@ -4,7 +4,7 @@ internal sealed class PaymentOptions
 {
     public const string Section = "Payment";
 
-    /// <summary><c>Fake</c> (local runs, load tests) or <c>Midtrans</c>.</summary>
+    /// <summary><c>Fake</c> (local runs, load tests) or <c>Midtrans</c>; required outside Development.</summary>
     public string Gateway { get; set; } = "Fake";
 
     /// <summary>The Midtrans server key: authenticates charges and signs notifications. Never logged.</summary>
@@ -17,6 +17,9 @@ internal sealed class PaymentOptions
     public bool UsesMidtrans => string.Equals(Gateway, "Midtrans", StringComparison.OrdinalIgnoreCase);
 
     public static readonly string[] Banks = ["bca", "bni", "bri", "cimb", "permata"];
+
+    public static string GatewayRequired(string environment) =>
+        $"Payment:Gateway is required outside Development (environment {environment}): Fake or Midtrans (environment variable Payment__Gateway).";
 
     public IEnumerable<string> Validate()
     {

@@ -1,5 +1,4 @@
 using ConcertTicket.Infrastructure;
-using ConcertTicket.Orders;
 using Npgsql;
 
 namespace ConcertTicket.Payments;
@@ -33,9 +32,13 @@ internal sealed record PayResult(long Total, string Status, int CategoryId, bool
 /// <summary>What a settlement did, with the order's total, category and status after it.</summary>
 internal sealed record Settlement(SettlementOutcome Outcome, long Total = 0, int CategoryId = 0, string? Status = null);
 
+/// <summary>What a notification that pays nothing needs of its order.</summary>
+internal sealed record NotifiedOrder(long Total, string Status, int CategoryId);
+
 /// <summary>
-/// The SQL of payment notifications: settle, settle late, record refunds. A caller waits for each at most
-/// Postgres:OperationTimeoutSeconds (<see cref="PostgresDeadline"/>).
+/// The SQL of payment notifications: settle, claim a seat for a late payment, record refunds. A caller waits for each
+/// statement at most Postgres:OperationTimeoutSeconds (<see cref="PostgresDeadline"/>), once: a batched statement
+/// under the batch's deadline, every other under its own.
 /// </summary>
 internal sealed class PaymentStore
 {
@@ -54,8 +57,6 @@ internal sealed class PaymentStore
             requests => deadline.RunAsync(token => PayCoreAsync(requests, token), CancellationToken.None),
             MaxPayBatch, r => r.OrderId);
     }
-
-    internal StatementBatcher<PayRequest, Guid, PayResult?> Pays => _pays;
 
     /// <summary>
     /// The common case for the notifications of a busy moment, in one round trip (<see cref="StatementBatcher{TItem, TKey, TResult}"/>):
@@ -83,11 +84,11 @@ internal sealed class PaymentStore
         """;
 
     /// <summary>
-    /// Money for an order whose hold already ended: claim a free seat of its category if the fan has no other
-    /// active order, else mark it refund_required. The order row is locked first, so a repeated notification
-    /// waits and then finds it settled.
+    /// The seat claim of a late payment: money for an order whose hold already ended claims a free seat of its
+    /// category if the fan has no other active order (as <c>OrderStore.ClaimSql</c> does for a new order), else marks
+    /// it refund_required. The order row is locked first, so a repeated notification waits and then finds it settled.
     /// </summary>
-    internal const string SettleLateSql = """
+    internal const string ClaimSeatForLatePaymentSql = """
         WITH target AS (
             SELECT id, category_id, email FROM orders
             WHERE id = $1 AND status IN ('expired', 'cancelled')
@@ -121,23 +122,23 @@ internal sealed class PaymentStore
 
     internal const string StatusSql = "SELECT status FROM orders WHERE id = $1";
 
+    internal const string FindSql = "SELECT total, status, category_id FROM orders WHERE id = $1";
+
     internal const string RecordRefundSql = """
         UPDATE orders SET refund_status = $2, refunded_at = coalesce(refunded_at, now())
         WHERE id = $1 AND refund_status IS DISTINCT FROM $2
         """;
 
     /// <param name="amount">The notification's gross_amount; the order is only settled when it equals the total.</param>
-    public Task<Settlement> SettleAsync(Guid orderId, decimal amount, string? transactionId, CancellationToken ct) =>
-        _deadline.RunAsync(token => SettleCoreAsync(orderId, amount, transactionId, token), ct);
-
-    private async Task<Settlement> SettleCoreAsync(Guid orderId, decimal amount, string? transactionId, CancellationToken ct)
+    public async Task<Settlement> SettleAsync(Guid orderId, decimal amount, string? transactionId, CancellationToken ct)
     {
         // A fractional or out-of-range amount can equal no total: NULL matches nothing.
         long? whole = decimal.Truncate(amount) == amount && amount is > 0 and <= long.MaxValue ? (long)amount : null;
         PayResult? pay;
         using (Telemetry.Payments.StartActivity("settlement.pay"))
         {
-            pay = await _pays.RunAsync(new PayRequest(orderId, whole, transactionId));
+            // The batch's statement runs under its own deadline; ct only stops this caller's wait.
+            pay = await _pays.RunAsync(new PayRequest(orderId, whole, transactionId)).WaitAsync(ct);
         }
         if (pay is null) return new Settlement(SettlementOutcome.UnknownOrder);
         var (total, before, categoryId, paidNow) = pay;
@@ -153,10 +154,7 @@ internal sealed class PaymentStore
         {
             try
             {
-                await using var late = _dataSource.CreateCommand(SettleLateSql);
-                late.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orderId });
-                late.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = transactionId, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-                var status = (string?)await late.ExecuteScalarAsync(ct);
+                var status = await _deadline.RunAsync(token => ClaimSeatForLatePaymentCoreAsync(orderId, transactionId, token), ct);
                 if (status is not null)
                 {
                     return new Settlement(status == OrderStatus.Paid ? SettlementOutcome.PaidLate : SettlementOutcome.RefundRequired,
@@ -170,8 +168,17 @@ internal sealed class PaymentStore
         }
 
         // Neither pending nor ended any more: a racing twin notification settled it first.
-        var current = await GetStatusCoreAsync(orderId, ct) ?? before;
+        var current = await GetStatusAsync(orderId, ct) ?? before;
         return new Settlement(SettlementOutcome.AlreadySettled, total, categoryId, current);
+    }
+
+    /// <returns>The order's status after the claim (paid or refund_required); null when it had not ended.</returns>
+    private async Task<string?> ClaimSeatForLatePaymentCoreAsync(Guid orderId, string? transactionId, CancellationToken ct)
+    {
+        await using var late = _dataSource.CreateCommand(ClaimSeatForLatePaymentSql);
+        late.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orderId });
+        late.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = transactionId, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        return (string?)await late.ExecuteScalarAsync(ct);
     }
 
     /// <returns>Per request, in order: the order as it was and whether this statement paid it; null for an unknown order.</returns>
@@ -189,6 +196,17 @@ internal sealed class PaymentStore
                 found[reader.GetGuid(0)] = new PayResult(reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3), reader.GetBoolean(4));
         }
         return [.. requests.Select(r => found.TryGetValue(r.OrderId, out var result) ? result : null)];
+    }
+
+    public Task<NotifiedOrder?> FindAsync(Guid orderId, CancellationToken ct) =>
+        _deadline.RunAsync(token => FindCoreAsync(orderId, token), ct);
+
+    private async Task<NotifiedOrder?> FindCoreAsync(Guid orderId, CancellationToken ct)
+    {
+        await using var command = _dataSource.CreateCommand(FindSql);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orderId });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? new NotifiedOrder(reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2)) : null;
     }
 
     public Task<string?> GetStatusAsync(Guid orderId, CancellationToken ct) =>

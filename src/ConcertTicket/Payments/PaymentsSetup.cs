@@ -5,20 +5,32 @@ namespace ConcertTicket.Payments;
 
 internal static class PaymentsSetup
 {
-    /// <summary>The gateway chosen by Payment:Gateway, the callback's store, and optionally the void worker.</summary>
+    /// <summary>
+    /// The gateway chosen by Payment:Gateway (metered: <see cref="MeteredPaymentGateway"/>), the notifications'
+    /// service and store, and optionally the void worker.
+    /// </summary>
     public static IHostApplicationBuilder AddPayments(this IHostApplicationBuilder builder, bool withVoidWorker)
     {
-        builder.Services.AddValidatedOptions<PaymentOptions>(PaymentOptions.Section, o => o.Validate());
-        builder.Services.AddSingleton<PaymentStore>();
         var gateway = builder.Configuration[$"{PaymentOptions.Section}:Gateway"];
+        // A deployment that forgot the key must not hand out fake Virtual Accounts: only Development defaults to Fake.
+        var gatewayRequired = string.IsNullOrEmpty(gateway) && !builder.Environment.IsDevelopment();
+        builder.Services.AddValidatedOptions<PaymentOptions>(PaymentOptions.Section, o => gatewayRequired
+            ? [PaymentOptions.GatewayRequired(builder.Environment.EnvironmentName), .. o.Validate()]
+            : o.Validate());
+        builder.Services.AddSingleton<PaymentStore>();
+        builder.Services.AddSingleton<PaymentNotifications>();
         if (string.Equals(gateway, "Midtrans", StringComparison.OrdinalIgnoreCase))
         {
-            builder.Services.AddHttpClient<IPaymentGateway, MidtransGateway>((services, http) =>
+            builder.Services.AddHttpClient<MidtransGateway>((services, http) =>
                 MidtransGateway.Configure(http, services.GetRequiredService<IOptions<PaymentOptions>>().Value));
+            builder.Services.AddTransient<IPaymentGateway>(services => new MeteredPaymentGateway(
+                services.GetRequiredService<MidtransGateway>(), services.GetRequiredService<PaymentMetrics>()));
         }
         else
         {
-            builder.Services.AddSingleton<IPaymentGateway, FakeGateway>();
+            builder.Services.AddSingleton<FakeGateway>();
+            builder.Services.AddSingleton<IPaymentGateway>(services => new MeteredPaymentGateway(
+                services.GetRequiredService<FakeGateway>(), services.GetRequiredService<PaymentMetrics>()));
         }
         if (withVoidWorker) builder.Services.AddHostedService<GatewayVoidWorker>();
         return builder;

@@ -1,6 +1,9 @@
-namespace ConcertTicket.Orders;
+namespace ConcertTicket;
 
-/// <summary>The states of an order, as stored and as the API shows them.</summary>
+/// <summary>
+/// The states of an order, as stored and as the API shows them. Shared by Orders (which claims and ends orders) and
+/// Payments (which settles them), so neither feature imports the other's types for it.
+/// </summary>
 internal static class OrderStatus
 {
     /// <summary>Holds its seat until paid or until <c>expires_at</c>.</summary>
