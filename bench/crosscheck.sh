@@ -25,7 +25,7 @@ app="$root/src/ConcertTicket/bin/Release/net10.0/concert-ticket.dll"
 loadgen="$root/loadtest/LoadGenerator/bin/Release/net10.0/loadgen"
 export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=concert_ticket"
 export ConnectionStrings__Redis="127.0.0.1:$redis_port"
-export Payment__ServerKey=bench-server-key Logging__LogLevel__Default=Warning
+export Payment__Gateway=Fake Payment__ServerKey=bench-server-key Logging__LogLevel__Default=Warning
 dotnet "$app" migrate >/dev/null && dotnet "$app" seed >/dev/null || exit 1
 dotnet "$app" serve-all --urls "http://127.0.0.1:$http_port" >"$work/service.log" 2>&1 &
 app_pid=$!

@@ -16,7 +16,7 @@ loadgen="$root/loadtest/LoadGenerator/bin/Release/net10.0/loadgen.dll"
 psql_ct() { "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d concert_ticket -X -q "$@"; }
 export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=concert_ticket"
 export ConnectionStrings__Redis="127.0.0.1:$redis_port"
-export Payment__ServerKey=loadtest-server-key Order__HoldSeconds=15 Logging__LogLevel__Default=Warning
+export Payment__Gateway=Fake Payment__ServerKey=loadtest-server-key Order__HoldSeconds=15 Logging__LogLevel__Default=Warning
 export Protection__OrdersPerIpPerMinute=0 Protection__OrdersPerEmailPerMinute=0
 
 for latency in 0 100; do

@@ -10,9 +10,9 @@ internal static class Cli
 
     private static readonly Command[] Commands =
     [
-        new("serve-all", "HTTP API, categories cache refresher and expiry worker in one process", args => ServeWebAsync(args, withWorkers: true)),
+        new("serve-all", "HTTP API, categories cache refresher, expiry worker and gateway void worker in one process", args => ServeWebAsync(args, withWorkers: true)),
         new("serve-http", "HTTP API only (run one or more behind a load balancer)", args => ServeWebAsync(args, withWorkers: false)),
-        new("serve-worker", "categories cache refresher and expiry worker, no HTTP API", ServeWorkerAsync),
+        new("serve-worker", "categories cache refresher, expiry worker and gateway void worker, no HTTP API", ServeWorkerAsync),
         new("migrate", "apply the SQL migrations in db/migrations that are not applied yet, then exit", MigrateAsync),
         new("seed", "load the sale (db/seed) into an empty database, then exit", SeedAsync),
     ];
@@ -128,7 +128,7 @@ internal static class Cli
             Console.WriteLine("  --ConnectionStrings:Redis=<redis>        Redis configuration string");
             Console.WriteLine("  --Categories:RefreshSeconds=<n>          cache refresh period (default 3)");
             Console.WriteLine("  --Order:HoldSeconds=<n>                  unpaid hold window (default 900)");
-            Console.WriteLine("  --Payment:Gateway=Fake|Midtrans          payment gateway (default Fake)");
+            Console.WriteLine("  --Payment:Gateway=Fake|Midtrans          payment gateway (required outside Development, where it defaults to Fake)");
         }
         Console.WriteLine("  --environment <name>                    Development, Production, ...");
     }

@@ -39,7 +39,12 @@ internal sealed partial class MidtransGateway(HttpClient http, ILogger<MidtransG
                 (long)request.Expiry.TotalSeconds, "second"));
         using var message = new HttpRequestMessage(HttpMethod.Post, "v2/charge")
         {
-            Content = JsonContent.Create(body, AppJsonContext.Default.MidtransChargeRequest),
+            // Serialised up front so the request carries a Content-Length, as Midtrans's own SDKs send it
+            // (JsonContent streams with chunked transfer encoding).
+            Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, AppJsonContext.Default.MidtransChargeRequest))
+            {
+                Headers = { ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" } },
+            },
         };
         // A retried charge for the same order gets Midtrans's first answer instead of a 406 duplicate.
         message.Headers.Add("Idempotency-Key", orderId);

@@ -71,6 +71,21 @@ public sealed class CommandLineTests(LiveServers stack)
         Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("serve-all")]
+    [InlineData("serve-http")]
+    [InlineData("serve-worker")]
+    public async Task Outside_development_a_missing_payment_gateway_fails_at_start_with_one_line(string command)
+    {
+        // An empty value overrides the fixture's --Payment:Gateway=Fake, as if the key had never been set.
+        var result = await CommandLine.RunAsync(
+            [command, .. stack.Args("--Payment:Gateway=", "--environment=Production", "--urls=http://127.0.0.1:0")]);
+
+        Assert.Equal(3, result.ExitCode);
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.TrimEntries), l => l.Contains("invalid configuration", StringComparison.Ordinal));
+        Assert.StartsWith("concert-ticket: invalid configuration: Payment:Gateway is required outside Development", line, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Migrate_and_seed_on_an_up_to_date_database_change_nothing_and_say_so()
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -45,6 +46,8 @@ public sealed class MidtransGatewayTests(LiveServers stack)
         Assert.Equal("Basic U0ItTWlkLXNlcnZlci1hYmMxMjNjZGU0NTY6", request.Headers["Authorization"]);
         Assert.Contains("application/json", request.Headers["Accept"], StringComparison.Ordinal);
         Assert.StartsWith("application/json", request.Headers["Content-Type"], StringComparison.Ordinal);
+        Assert.Equal(Encoding.UTF8.GetByteCount(request.Body), long.Parse(request.Headers["Content-Length"], CultureInfo.InvariantCulture));
+        Assert.False(request.Headers.TryGetValue("Transfer-Encoding", out var encoding), $"Transfer-Encoding: {encoding}");
         Assert.Equal(data.GetProperty("id").GetString(), request.Headers["Idempotency-Key"]);
         var body = JsonDocument.Parse(request.Body).RootElement;
         Assert.Equal("bank_transfer", body.GetProperty("payment_type").GetString());
