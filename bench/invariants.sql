@@ -37,15 +37,19 @@ checks (n, name, found, holds) AS (
     UNION ALL
     SELECT 3, 'seats held by an ended or unknown order', sum(leaked)::bigint, sum(leaked) = 0 FROM per_category
     UNION ALL
-    SELECT 4, 'emails with more than one active order', count(*), count(*) = 0
-    FROM (SELECT email FROM orders WHERE status IN ('pending', 'paid') GROUP BY email HAVING count(*) > 1) twice
+    SELECT 4, 'emails (trimmed, lower-cased) with more than one active order', count(*), count(*) = 0
+    FROM (SELECT lower(btrim(email)) FROM orders WHERE status IN ('pending', 'paid')
+          GROUP BY lower(btrim(email)) HAVING count(*) > 1) twice
+    UNION ALL
+    SELECT 6, 'held seats whose order names another seat', count(*), count(*) = 0
+    FROM seats s JOIN orders o ON o.id = s.order_id WHERE o.seat_id IS DISTINCT FROM s.id
     UNION ALL
     SELECT 5, format('pending orders created more than %s s + 2 s ago', :hold), count(*), count(*) = 0
     FROM orders WHERE status = 'pending' AND created_at < now() - make_interval(secs => :hold + 2)
     UNION ALL
-    SELECT 6, 'paid orders (information)',
+    SELECT 7, 'paid orders (information)',
            (SELECT count(*) FROM orders WHERE status = 'paid'), true
     UNION ALL
-    SELECT 7, 'orders in all (information)', (SELECT count(*) FROM orders), true
+    SELECT 8, 'orders in all (information)', (SELECT count(*) FROM orders), true
 )
 SELECT name AS "check", found, CASE WHEN holds THEN 'ok' ELSE 'VIOLATED' END AS result FROM checks ORDER BY n;

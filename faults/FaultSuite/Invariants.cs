@@ -54,12 +54,13 @@ internal static class Invariants
 
         var twoActive = await ScalarAsync(connection, """
             SELECT count(*) FROM (
-                SELECT email FROM orders WHERE status IN ('pending', 'paid') GROUP BY email HAVING count(*) > 1
+                SELECT lower(btrim(email)) FROM orders WHERE status IN ('pending', 'paid')
+                GROUP BY lower(btrim(email)) HAVING count(*) > 1
             ) e
             """);
-        checks.Add(new Check("at most one active order per email", twoActive == 0, $"{twoActive} emails with more than one"));
+        checks.Add(new Check("at most one active order per email (trimmed, lower-cased)", twoActive == 0, $"{twoActive} emails with more than one"));
 
-        // Aggregated once instead of a lookup per order: seats.order_id has no index (the service never reads it so).
+        // Aggregated once: one pass over the held seats instead of a lookup per order.
         var wrongSeat = await ScalarAsync(connection, """
             WITH held AS (SELECT order_id, count(*) AS n, min(id) AS seat FROM seats WHERE order_id IS NOT NULL GROUP BY order_id)
             SELECT count(*) FROM orders o LEFT JOIN held h ON h.order_id = o.id
@@ -73,8 +74,9 @@ internal static class Invariants
                         SELECT seat_id FROM orders WHERE status IN ('pending', 'paid') GROUP BY seat_id HAVING count(*) > 1) d)
                  + (SELECT count(*) FROM seats s LEFT JOIN orders o ON o.id = s.order_id
                     WHERE s.order_id IS NOT NULL AND (o.id IS NULL OR o.status NOT IN ('pending', 'paid')))
+                 + (SELECT count(*) FROM seats s JOIN orders o ON o.id = s.order_id WHERE o.seat_id IS DISTINCT FROM s.id)
             """);
-        checks.Add(new Check("no seat held by two orders (or by an ended one)", shared == 0, $"{shared} seats"));
+        checks.Add(new Check("no seat held by two orders, by an ended one, or by one that names another seat", shared == 0, $"{shared} seats"));
 
         var overdue = await ScalarAsync(connection, string.Create(CultureInfo.InvariantCulture,
             $"SELECT count(*) FROM orders WHERE status = 'pending' AND created_at < now() - interval '{holdSeconds + 2} seconds'"));

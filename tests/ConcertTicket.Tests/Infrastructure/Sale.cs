@@ -92,9 +92,17 @@ internal static class Sale
             WHERE s.order_id IS NOT NULL AND (o.id IS NULL OR o.status NOT IN ('pending', 'paid'))
             """);
         if (heldByEnded > 0) violations.Add($"{heldByEnded} seats are held by orders that ended or do not exist");
+        // The other direction: a held seat's order names that seat (seats.order_id and orders.seat_id agree).
+        var seatDisowned = await ScalarAsync<long>(db, """
+            SELECT count(*) FROM seats s JOIN orders o ON o.id = s.order_id
+            WHERE o.seat_id IS DISTINCT FROM s.id
+            """);
+        if (seatDisowned > 0) violations.Add($"{seatDisowned} held seats whose order names another seat");
+        // Grouped by the normal form, not the stored text: the rule holds even if a writer skipped normalising.
         var twoActive = await ScalarAsync<long>(db, """
             SELECT count(*) FROM (
-                SELECT email FROM orders WHERE status IN ('pending', 'paid') GROUP BY email HAVING count(*) > 1
+                SELECT lower(btrim(email)) FROM orders WHERE status IN ('pending', 'paid')
+                GROUP BY lower(btrim(email)) HAVING count(*) > 1
             ) e
             """);
         if (twoActive > 0) violations.Add($"{twoActive} emails have more than one active order");
