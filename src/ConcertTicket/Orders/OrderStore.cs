@@ -32,8 +32,8 @@ internal sealed record OrderRow(
 
 /// <summary>
 /// The SQL of orders: where a seat is claimed and released. Each statement is one round trip and its own
-/// transaction; the database enforces the invariants (one active order per email, one holder per seat). A caller
-/// waits for each at most Postgres:OperationTimeoutSeconds (<see cref="PostgresDeadline"/>).
+/// transaction; the database enforces the invariants (one active order per email, one holder per seat, one seat per
+/// order). A caller waits for each at most Postgres:OperationTimeoutSeconds (<see cref="PostgresDeadline"/>).
 /// </summary>
 internal sealed class OrderStore
 {

@@ -10,7 +10,7 @@ namespace ConcertTicket.Payments;
 
 /// <summary>
 /// Midtrans Core API: a bank-transfer Virtual Account per order (POST /v2/charge) whose expiry equals the hold, and
-/// POST /v2/{id}/expire when the hold ends unpaid. Midtrans reports some errors in an HTTP 200 body
+/// POST /v2/{id}/expire for a cancelled order (GatewayVoidWorker). Midtrans reports some errors in an HTTP 200 body
 /// (status_code "406", "429", "500"...): those are failures too.
 /// </summary>
 internal sealed partial class MidtransGateway(HttpClient http, ILogger<MidtransGateway> logger) : IPaymentGateway
