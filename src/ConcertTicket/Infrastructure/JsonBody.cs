@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -50,6 +51,12 @@ internal static class JsonBody
             }
             if (length > limit) return (null, TooLarge(limit));
             if (length == 0) return (null, Problems.Create(400, "invalid_json", "The body is empty.", "Send a JSON object."));
+            // The reader checks structure, not the bytes inside strings: invalid UTF-8 there would throw later, when a
+            // name or value is decoded (InvalidOperationException, a 500), so the whole body is checked here first.
+            if (!Utf8.IsValid(buffer.AsSpan(0, length)))
+            {
+                return (null, Problems.Create(400, "invalid_json", "The body is not valid JSON.", "The body is not valid UTF-8."));
+            }
             try
             {
                 // The document keeps a reference to its input, so it gets its own copy of the (small) body.
