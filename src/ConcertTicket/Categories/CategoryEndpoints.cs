@@ -1,5 +1,6 @@
 using ConcertTicket.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
+using OpenTelemetry.Metrics;
 
 namespace ConcertTicket.Categories;
 
@@ -12,6 +13,10 @@ internal static class CategoryEndpoints
         builder.Services.AddSingleton<CategoryQueries>();
         builder.Services.AddSingleton<CategoryCache>();
         if (withRefresher) builder.Services.AddHostedService<CategoryCacheRefresher>();
+        builder.Services.AddSingleton<CategoryMetrics>();
+        // Nothing else needs it, so the gauges come to life with the meter provider (when metrics are on).
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics =>
+            metrics.AddInstrumentation(services => services.GetRequiredService<CategoryMetrics>()));
         return builder;
     }
 

@@ -78,6 +78,6 @@ internal static class AppHost
         builder.AddOrders();
         builder.AddPayments(withVoidWorker: withWorkers);
         builder.AddPaymentGatewayMetrics();
-        if (withWorkers) builder.AddExpiry();
+        builder.AddExpiry(withWorker: withWorkers);
     }
 }

@@ -17,7 +17,12 @@ internal static class OrderEndpoints
         builder.Services.AddValidatedOptions<OrderOptions>(OrderOptions.Section,
             o => OptionsValidation.Range("Order:HoldSeconds", o.HoldSeconds, 5, 7 * 24 * 3600));
         builder.Services.AddSingleton<OrderStore>();
+        // Protection:OrdersPerEmailPerMinute stays in the Protection section with the other abuse limits.
+        var perEmail = builder.Configuration.GetSection(ProtectionOptions.Section).Get<ProtectionOptions>()?.OrdersPerEmailPerMinute
+            ?? new ProtectionOptions().OrdersPerEmailPerMinute;
+        builder.Services.AddSingleton(new EmailRateLimiter(perEmail));
         builder.Services.AddSingleton<OrderPlacement>();
+        builder.Services.AddSingleton<OrderMetrics>();
         return builder;
     }
 

@@ -1,6 +1,3 @@
-using ConcertTicket.Categories;
-using ConcertTicket.Expiry;
-using ConcertTicket.Orders;
 using ConcertTicket.Payments;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging.Console;
@@ -30,10 +27,7 @@ internal static class Observability
         // The formatter reads the ids from Activity.Current itself; the host's default would add them as a scope too.
         builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.None);
 
-        builder.Services.AddSingleton<OrderMetrics>();
-        builder.Services.AddSingleton<ExpiryMetrics>();
         builder.Services.AddSingleton<PaymentMetrics>();
-        builder.Services.AddSingleton<CategoryMetrics>();
 
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(Telemetry.ServiceName));
@@ -41,9 +35,7 @@ internal static class Observability
         {
             otel.WithMetrics(metrics =>
             {
-                metrics.AddRuntimeInstrumentation().AddHttpClientInstrumentation().AddMeter("ConcertTicket.*")
-                    // Nothing else needs it, so the gauges come to life with the meter provider.
-                    .AddInstrumentation(services => services.GetRequiredService<CategoryMetrics>());
+                metrics.AddRuntimeInstrumentation().AddHttpClientInstrumentation().AddMeter("ConcertTicket.*");
                 // Request duration and Kestrel's connections; not AddAspNetCoreInstrumentation(), which also turns on
                 // per-request routing and memory-pool counters nobody reads.
                 if (web) metrics.AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Diagnostics").AddPrometheusExporter();
