@@ -41,8 +41,7 @@ internal static class CategoryEndpoints
         if (snapshot is null)
         {
             context.Response.Headers.RetryAfter = "2";
-            return Problems.Create(StatusCodes.Status503ServiceUnavailable, "categories_unavailable",
-                "The categories are not available yet.", "Neither the cache nor the database can answer; retry shortly.");
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, "categories_unavailable", "Neither the cache nor the database can answer; retry shortly.");
         }
         var headers = context.Response.Headers;
         headers.Age = ((long)Math.Max(0, cache.AgeOf(snapshot).TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -81,7 +81,7 @@ internal static class OrderEndpoints
         if (emailLimiter.TryAcquire(email) is { } wait)
         {
             request.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Problems.Create(429, "rate_limited", "Too many requests.", "Too many orders for this email; retry later.");
+            return Problems.Of(429, "rate_limited", "Too many orders for this email; retry later.");
         }
 
         var placed = await placement.PlaceAsync(email, categoryId, idempotencyKey, ct);
@@ -89,14 +89,13 @@ internal static class OrderEndpoints
         {
             PlacementOutcome.Created or PlacementOutcome.Replayed =>
                 TypedResults.Created($"/orders/{placed.Order!.Id}", new OrderEnvelope(placed.Order.ToView())),
-            PlacementOutcome.UnknownCategory => Problems.Create(404, "unknown_category", "No such category.",
+            PlacementOutcome.UnknownCategory => Problems.Of(404, "unknown_category",
                 $"Category {categoryId} does not exist."),
-            PlacementOutcome.AlreadyOrdered => Problems.Create(409, "already_ordered", "This email already has an order.",
+            PlacementOutcome.AlreadyOrdered => Problems.Of(409, "already_ordered",
                 "One ticket per email: an order for this email is pending or paid."),
-            PlacementOutcome.SoldOut => Problems.Create(409, "sold_out", "This category is sold out.",
+            PlacementOutcome.SoldOut => Problems.Of(409, "sold_out",
                 $"Category {categoryId} has no free seat left; seats come back when unpaid holds expire."),
-            PlacementOutcome.IdempotencyKeyReused => Problems.Create(422, "idempotency_key_reused",
-                "This Idempotency-Key was used for a different order.",
+            PlacementOutcome.IdempotencyKeyReused => Problems.Of(422, "idempotency_key_reused",
                 "Use a new key for a new order; a retry must send the same email and category."),
             PlacementOutcome.PaymentUnavailable => PaymentProblem(placed.Charge!),
             _ => throw new InvalidOperationException($"Unhandled outcome {placed.Outcome}"),
@@ -106,7 +105,7 @@ internal static class OrderEndpoints
     private static ProblemHttpResult PaymentProblem(ChargeResult charge)
     {
         var status = charge.Failure == ChargeFailure.Unreachable ? 503 : 502;
-        return Problems.Create(status, "payment_unavailable", "The payment gateway could not create a Virtual Account.",
+        return Problems.Of(status, "payment_unavailable",
             "The order was cancelled and its seat released; try again shortly.");
     }
 
@@ -114,7 +113,7 @@ internal static class OrderEndpoints
     {
         var order = Guid.TryParse(id, out var orderId) ? await store.GetAsync(orderId, ct) : null;
         return order is null
-            ? Problems.Create(404, "unknown_order", "No such order.", $"Order '{id}' does not exist.")
+            ? Problems.Of(404, "unknown_order", $"Order '{id}' does not exist.")
             : TypedResults.Ok(new OrderEnvelope(order.ToView()));
     }
 

@@ -9,4 +9,10 @@ internal sealed class ApiOptions
 
     /// <summary>Serves the Scalar reference page at /scalar outside Development too (it is always on in Development).</summary>
     public bool Reference { get; set; }
+
+    /// <summary>
+    /// Where /metrics, /health and /health/ready are served instead of the public URLs (e.g. http://127.0.0.1:9090;
+    /// several separated by ';'). Unset: they are served on the public URLs.
+    /// </summary>
+    public string? ManagementUrls { get; set; }
 }

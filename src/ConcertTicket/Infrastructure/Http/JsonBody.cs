@@ -44,7 +44,7 @@ internal static class JsonBody
             // name or value is decoded (InvalidOperationException, a 500), so the whole body is checked here first.
             if (!Utf8.IsValid(buffer.AsSpan(0, length)))
             {
-                return (null, Problems.Create(400, "invalid_json", "The body is not valid JSON.", "The body is not valid UTF-8."));
+                return (null, Problems.Of(400, "invalid_json", "The body is not valid UTF-8."));
             }
             try
             {
@@ -59,7 +59,7 @@ internal static class JsonBody
             }
             catch (JsonException e)
             {
-                return (null, Problems.Create(400, "invalid_json", "The body is not valid JSON.", e.Message));
+                return (null, Problems.Of(400, "invalid_json", e.Message));
             }
         }
         finally
@@ -75,5 +75,5 @@ internal static class JsonBody
                 && contentType.Contains("+json", StringComparison.OrdinalIgnoreCase)));
 
     private static ProblemHttpResult TooLarge(int limit) =>
-        Problems.Create(413, "payload_too_large", "The body is too large.", $"At most {limit} bytes are accepted.");
+        Problems.Of(413, "payload_too_large", $"At most {limit} bytes are accepted.");
 }

@@ -64,8 +64,8 @@ internal static class Protection
                 var seconds = saturated ? 1 : Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
                 http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
                 var problem = saturated
-                    ? Problems.Create(503, "overloaded", "The service is at capacity.", "Too many orders are being placed right now; retry in a second.")
-                    : Problems.Create(429, "rate_limited", "Too many requests.", $"Too many orders from this client; retry in {seconds} s.");
+                    ? Problems.Of(503, "overloaded", "Too many orders are being placed right now; retry in a second.")
+                    : Problems.Of(429, "rate_limited", $"Too many orders from this client; retry in {seconds} s.");
                 await problem.ExecuteAsync(http);
             };
         });

@@ -67,7 +67,7 @@ internal static class Observability
     /// <summary>/metrics in the Prometheus text format, when metrics are on.</summary>
     public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder app)
     {
-        if (app.ServiceProvider.GetRequiredService<TelemetryOptions>().Metrics) app.MapPrometheusScrapingEndpoint("/metrics");
+        if (app.ServiceProvider.GetRequiredService<TelemetryOptions>().Metrics) app.MapPrometheusScrapingEndpoint("/metrics").OnManagementPort();
         return app;
     }
 }
