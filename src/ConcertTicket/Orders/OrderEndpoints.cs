@@ -32,6 +32,7 @@ internal static class OrderEndpoints
         group.MapPost("/", CreateAsync)
             .RequireOrderLimits()
             .WithName("CreateOrder")
+            .WithOpenApiText(OrdersOpenApi.CreateOrder)
             .WithSummary("Claim a seat of a category for an email and get a Virtual Account to pay it")
             .WithDescription("One ticket per email. The seat is held for Order:HoldSeconds (15 minutes) while its Virtual Account is unpaid; then it goes back on sale. Send an Idempotency-Key to retry safely.")
             .Accepts<CreateOrderRequest>("application/json")
@@ -46,6 +47,7 @@ internal static class OrderEndpoints
             .ProducesProblemCodes(StatusCodes.Status503ServiceUnavailable, "payment_unavailable", "dependency_unavailable", "overloaded");
         group.MapGet("/{id}", GetAsync)
             .WithName("GetOrder")
+            .WithOpenApiText(OrdersOpenApi.GetOrder)
             .WithSummary("An order's status, seat, Virtual Account and deadline")
             .ProducesProblemCodes(StatusCodes.Status404NotFound, "unknown_order")
             .ProducesProblemCodes(StatusCodes.Status503ServiceUnavailable, "dependency_unavailable");

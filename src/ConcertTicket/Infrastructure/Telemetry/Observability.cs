@@ -22,8 +22,18 @@ internal static class Observability
 
         builder.Logging.ClearProviders();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, JsonLinesFormatter>());
-        // Logging:Console:FormatterName=simple gives human-readable lines for local runs.
-        builder.Logging.AddConsole(o => o.FormatterName ??= JsonLinesFormatter.FormatterName);
+        // A person reads the console in Development (scripts/run.sh): single readable lines there, JSON elsewhere;
+        // Logging:Console:FormatterName chooses in any environment.
+        var development = builder.Environment.IsDevelopment();
+        builder.Logging.AddConsole(o => o.FormatterName ??= development ? ConsoleFormatterNames.Simple : JsonLinesFormatter.FormatterName);
+        if (development)
+        {
+            builder.Services.Configure<SimpleConsoleFormatterOptions>(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            });
+        }
         // The formatter reads the ids from Activity.Current itself; the host's default would add them as a scope too.
         builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.None);
 
