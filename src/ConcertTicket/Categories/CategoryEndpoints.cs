@@ -1,5 +1,6 @@
 using ConcertTicket.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
+using OpenTelemetry.Metrics;
 
 namespace ConcertTicket.Categories;
 
@@ -12,6 +13,10 @@ internal static class CategoryEndpoints
         builder.Services.AddSingleton<CategoryQueries>();
         builder.Services.AddSingleton<CategoryCache>();
         if (withRefresher) builder.Services.AddHostedService<CategoryCacheRefresher>();
+        builder.Services.AddSingleton<CategoryMetrics>();
+        // Nothing else needs it, so the gauges come to life with the meter provider (when metrics are on).
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics =>
+            metrics.AddInstrumentation(services => services.GetRequiredService<CategoryMetrics>()));
         return builder;
     }
 
@@ -20,6 +25,7 @@ internal static class CategoryEndpoints
         app.MapGet("/categories", ListAsync)
             .WithTags("Categories")
             .WithName("ListCategories")
+            .WithOpenApiText(CategoriesOpenApi.ListCategories)
             .WithSummary("Seat categories with their price and the number of seats still free")
             .WithDescription("Served from a cache refreshed every Categories:RefreshSeconds (3 s), so `total` may lag sales by a few seconds; the order decides.")
             .Produces<CategoryList>()
@@ -36,8 +42,7 @@ internal static class CategoryEndpoints
         if (snapshot is null)
         {
             context.Response.Headers.RetryAfter = "2";
-            return Problems.Create(StatusCodes.Status503ServiceUnavailable, "categories_unavailable",
-                "The categories are not available yet.", "Neither the cache nor the database can answer; retry shortly.");
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, "categories_unavailable", "Neither the cache nor the database can answer; retry shortly.");
         }
         var headers = context.Response.Headers;
         headers.Age = ((long)Math.Max(0, cache.AgeOf(snapshot).TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -7,7 +7,8 @@ namespace ConcertTicket.Categories;
 /// <summary>
 /// Seats free and held per category, and the age of the categories answer this instance serves. The seat counts
 /// come from one grouped query run in the background at most once per Telemetry:SeatsGaugeSeconds, and only while
-/// someone scrapes; a scrape never waits for the database and may see counts up to one period old.
+/// someone scrapes; a scrape waits for the database only before the first count (so that the first scrape after a
+/// start has the gauges, at most <see cref="FirstCountWait"/>), and may see counts up to one period old.
 /// </summary>
 internal sealed partial class CategoryMetrics
 {
@@ -22,6 +23,8 @@ internal sealed partial class CategoryMetrics
         FROM categories c
         """;
 
+    private static readonly TimeSpan FirstCountWait = TimeSpan.FromSeconds(2);
+
     private sealed record SeatCount(int CategoryId, long Free, long Held);
 
     private sealed record SeatCounts(long CountedAt, List<SeatCount> Categories);
@@ -34,6 +37,7 @@ internal sealed partial class CategoryMetrics
     private SeatCounts? _counts;
     private long _attemptedAt;
     private int _counting;
+    private Task? _firstCount;
 
     public CategoryMetrics(IMeterFactory meters, NpgsqlDataSource dataSource, CategoryCache cache,
         TelemetryOptions options, TimeProvider time, ILogger<CategoryMetrics> logger)
@@ -57,10 +61,17 @@ internal sealed partial class CategoryMetrics
         if (_time.GetElapsedTime(Volatile.Read(ref _attemptedAt)) >= _period && Interlocked.CompareExchange(ref _counting, 1, 0) == 0)
         {
             Volatile.Write(ref _attemptedAt, _time.GetTimestamp());
-            _ = CountAsync();
+            var count = CountAsync();
+            if (Volatile.Read(ref _counts) is null) Volatile.Write(ref _firstCount, count);
+        }
+        var counts = Volatile.Read(ref _counts);
+        if (counts is null && Volatile.Read(ref _firstCount) is { } first)
+        {
+            // The gauge callbacks are synchronous; a Prometheus scraping every 15 s would otherwise miss a whole interval.
+            first.Wait(FirstCountWait);
+            counts = Volatile.Read(ref _counts);
         }
         // Counts the database could not renew for a while are dropped: no series beats a wrong one.
-        var counts = Volatile.Read(ref _counts);
         if (counts is null || _time.GetElapsedTime(counts.CountedAt) > 4 * _period) yield break;
         foreach (var c in counts.Categories)
         {

@@ -15,10 +15,7 @@ internal static class AppHost
     public static WebApplication CreateWebApp(string[] args, bool withWorkers, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
-        {
-            builder.WebHost.UseUrls(DefaultUrl);
-        }
+        ManagementPort.Listen(builder, DefaultUrl);
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
         AddServices(builder, web: true, withWorkers);
         builder.Services.ConfigureHttpJsonOptions(o =>
@@ -36,6 +33,7 @@ internal static class AppHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseProtection();
+        app.UseManagementPort(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value);
         app.MapCategories();
         app.MapOrders();
         app.MapPaymentCallbacks();
@@ -70,13 +68,14 @@ internal static class AppHost
     {
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddValidatedOptions<ApiOptions>(ApiOptions.Section,
-            o => OptionsValidation.Range("Api:MaxRequestBodyBytes", o.MaxRequestBodyBytes, 256, 1024 * 1024));
+            o => OptionsValidation.Range("Api:MaxRequestBodyBytes", o.MaxRequestBodyBytes, 256, 1024 * 1024)
+                .Concat(ManagementPort.Validate(o)));
         builder.AddObservability(web);
         builder.AddPostgres();
         builder.AddRedis();
         builder.AddCategories(withRefresher: withWorkers);
         builder.AddOrders();
         builder.AddPayments(withVoidWorker: withWorkers);
-        if (withWorkers) builder.AddExpiry();
+        builder.AddExpiry(withWorker: withWorkers);
     }
 }

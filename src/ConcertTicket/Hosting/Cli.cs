@@ -1,5 +1,6 @@
 using ConcertTicket.Infrastructure;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace ConcertTicket.Hosting;
 
@@ -62,6 +63,7 @@ internal static class Cli
     private static async Task<int> ServeWebAsync(string[] args, bool withWorkers)
     {
         var app = AppHost.CreateWebApp(args, withWorkers);
+        Postgres.ReserveThreadsForCancellation(app.Services.GetRequiredService<NpgsqlDataSource>());
         await StartupChecks.EnsureReachableAsync(app.Services, CancellationToken.None);
         await app.RunAsync();
         return 0;
@@ -70,6 +72,7 @@ internal static class Cli
     private static async Task<int> ServeWorkerAsync(string[] args)
     {
         using var host = AppHost.CreateWorkerHost(args);
+        Postgres.ReserveThreadsForCancellation(host.Services.GetRequiredService<NpgsqlDataSource>());
         await StartupChecks.EnsureReachableAsync(host.Services, CancellationToken.None);
         await host.RunAsync();
         return 0;

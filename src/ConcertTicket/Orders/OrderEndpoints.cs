@@ -17,8 +17,13 @@ internal static class OrderEndpoints
         builder.Services.AddValidatedOptions<OrderOptions>(OrderOptions.Section,
             o => OptionsValidation.Range("Order:HoldSeconds", o.HoldSeconds, 5, 7 * 24 * 3600));
         builder.Services.AddSingleton<OrderStore>();
+        // Protection:OrdersPerEmailPerMinute stays in the Protection section with the other abuse limits.
+        var perEmail = builder.Configuration.GetSection(ProtectionOptions.Section).Get<ProtectionOptions>()?.OrdersPerEmailPerMinute
+            ?? new ProtectionOptions().OrdersPerEmailPerMinute;
+        builder.Services.AddSingleton(new EmailRateLimiter(perEmail));
         builder.Services.AddSingleton<OrderPlacement>();
         builder.Services.AddSingleton<IOrderCancellation, OrderCancellation>();
+        builder.Services.AddSingleton<OrderMetrics>();
         return builder;
     }
 
@@ -28,6 +33,7 @@ internal static class OrderEndpoints
         group.MapPost("/", CreateAsync)
             .RequireOrderLimits()
             .WithName("CreateOrder")
+            .WithOpenApiText(OrdersOpenApi.CreateOrder)
             .WithSummary("Claim a seat of a category for an email and get a Virtual Account to pay it")
             .WithDescription("One ticket per email. The seat is held for Order:HoldSeconds (15 minutes) while its Virtual Account is unpaid; then it goes back on sale. Send an Idempotency-Key to retry safely.")
             .Accepts<CreateOrderRequest>("application/json")
@@ -42,6 +48,7 @@ internal static class OrderEndpoints
             .ProducesProblemCodes(StatusCodes.Status503ServiceUnavailable, "payment_unavailable", "dependency_unavailable", "overloaded");
         group.MapGet("/{id}", GetAsync)
             .WithName("GetOrder")
+            .WithOpenApiText(OrdersOpenApi.GetOrder)
             .WithSummary("An order's status, seat, Virtual Account and deadline")
             .ProducesProblemCodes(StatusCodes.Status404NotFound, "unknown_order")
             .ProducesProblemCodes(StatusCodes.Status503ServiceUnavailable, "dependency_unavailable");
@@ -77,7 +84,7 @@ internal static class OrderEndpoints
         if (emailLimiter.TryAcquire(email) is { } wait)
         {
             request.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Problems.Create(429, "rate_limited", "Too many requests.", "Too many orders for this email; retry later.");
+            return Problems.Of(429, "rate_limited", "Too many orders for this email; retry later.");
         }
 
         var placed = await placement.PlaceAsync(email, categoryId, idempotencyKey, ct);
@@ -85,14 +92,13 @@ internal static class OrderEndpoints
         {
             PlacementOutcome.Created or PlacementOutcome.Replayed =>
                 TypedResults.Created($"/orders/{placed.Order!.Id}", new OrderEnvelope(placed.Order.ToView())),
-            PlacementOutcome.UnknownCategory => Problems.Create(404, "unknown_category", "No such category.",
+            PlacementOutcome.UnknownCategory => Problems.Of(404, "unknown_category",
                 $"Category {categoryId} does not exist."),
-            PlacementOutcome.AlreadyOrdered => Problems.Create(409, "already_ordered", "This email already has an order.",
+            PlacementOutcome.AlreadyOrdered => Problems.Of(409, "already_ordered",
                 "One ticket per email: an order for this email is pending or paid."),
-            PlacementOutcome.SoldOut => Problems.Create(409, "sold_out", "This category is sold out.",
+            PlacementOutcome.SoldOut => Problems.Of(409, "sold_out",
                 $"Category {categoryId} has no free seat left; seats come back when unpaid holds expire."),
-            PlacementOutcome.IdempotencyKeyReused => Problems.Create(422, "idempotency_key_reused",
-                "This Idempotency-Key was used for a different order.",
+            PlacementOutcome.IdempotencyKeyReused => Problems.Of(422, "idempotency_key_reused",
                 "Use a new key for a new order; a retry must send the same email and category."),
             PlacementOutcome.PaymentUnavailable => PaymentProblem(placed.Charge!),
             _ => throw new InvalidOperationException($"Unhandled outcome {placed.Outcome}"),
@@ -102,7 +108,7 @@ internal static class OrderEndpoints
     private static ProblemHttpResult PaymentProblem(ChargeResult charge)
     {
         var status = charge.Failure == ChargeFailure.Unreachable ? 503 : 502;
-        return Problems.Create(status, "payment_unavailable", "The payment gateway could not create a Virtual Account.",
+        return Problems.Of(status, "payment_unavailable",
             "The order was cancelled and its seat released; try again shortly.");
     }
 
@@ -110,7 +116,7 @@ internal static class OrderEndpoints
     {
         var order = Guid.TryParse(id, out var orderId) ? await store.GetAsync(orderId, ct) : null;
         return order is null
-            ? Problems.Create(404, "unknown_order", "No such order.", $"Order '{id}' does not exist.")
+            ? Problems.Of(404, "unknown_order", $"Order '{id}' does not exist.")
             : TypedResults.Ok(new OrderEnvelope(order.ToView()));
     }
 

@@ -17,6 +17,7 @@ internal static class PaymentsSetup
         builder.Services.AddValidatedOptions<PaymentOptions>(PaymentOptions.Section, o => gatewayRequired
             ? [PaymentOptions.GatewayRequired(builder.Environment.EnvironmentName), .. o.Validate()]
             : o.Validate());
+        builder.Services.AddSingleton<PaymentMetrics>();
         builder.Services.AddSingleton<PaymentStore>();
         builder.Services.AddSingleton<PaymentNotifications>();
         if (string.Equals(gateway, "Midtrans", StringComparison.OrdinalIgnoreCase))

@@ -90,6 +90,19 @@ public sealed partial class MetricsTests(LiveServers stack)
     }
 
     [Fact]
+    public async Task Seat_gauges_are_on_the_first_scrape_after_start()
+    {
+        var category = await Sale.CreateCategoryAsync(stack.DataSource, seats: 3);
+        await using var app = await StartAsync();
+        var label = ("category_id", category.ToString(CultureInfo.InvariantCulture));
+
+        var first = await ScrapeAsync(app);
+
+        Assert.Equal(3, first.Sum("concert_ticket_seats_free", label));
+        Assert.True(first.Has("concert_ticket_seats_held"), "seats held on the first scrape");
+    }
+
+    [Fact]
     public async Task Gateway_latency_and_failures_are_measured_by_operation_and_reason()
     {
         var category = await Sale.CreateCategoryAsync(stack.DataSource, seats: 4);

@@ -13,7 +13,6 @@ internal static class Postgres
         builder.Services.AddValidatedOptions<PostgresOptions>(PostgresOptions.Section,
             o => OptionsValidation.Range("Postgres:OperationTimeoutSeconds", o.OperationTimeoutSeconds, 1, 60));
         builder.Services.AddSingleton<PostgresDeadline>();
-        ReserveThreadsForCancellation(new NpgsqlConnectionStringBuilder(connectionString).MaxPoolSize);
         return builder;
     }
 
@@ -23,10 +22,11 @@ internal static class Postgres
     /// fault suite's frozen-PostgreSQL phase: answers due in 3 s came after 9), so the thread pool may grow at once
     /// by one thread per pooled connection. It only grows when work waits, so normal runs are unchanged.
     /// </summary>
-    private static void ReserveThreadsForCancellation(int maxPoolSize)
+    /// <remarks>Called once by the serve commands at start-up: a process-wide setting, not a service registration.</remarks>
+    public static void ReserveThreadsForCancellation(NpgsqlDataSource dataSource)
     {
         ThreadPool.GetMinThreads(out var workers, out var io);
-        var wanted = Environment.ProcessorCount + maxPoolSize;
+        var wanted = Environment.ProcessorCount + new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).MaxPoolSize;
         if (workers < wanted) ThreadPool.SetMinThreads(wanted, io);
     }
 

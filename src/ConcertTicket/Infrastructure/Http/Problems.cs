@@ -22,8 +22,12 @@ internal static class Problems
         return TypedResults.Problem(detail, statusCode: status, title: title, type: TypePrefix + code, extensions: all);
     }
 
+    /// <summary>A problem with the title <see cref="ProblemCatalog"/> gives its code: the one source of that text.</summary>
+    public static ProblemHttpResult Of(int status, string code, string? detail, IDictionary<string, object?>? extensions = null) =>
+        Create(status, code, ProblemCatalog.Get(code).Title, detail, extensions);
+
     public static ProblemHttpResult Validation(string detail, IDictionary<string, string[]> errors) =>
-        Create(StatusCodes.Status400BadRequest, "validation_failed", "The request is not valid.", detail,
+        Of(StatusCodes.Status400BadRequest, "validation_failed", detail,
             new Dictionary<string, object?> { ["errors"] = errors });
 
     /// <summary>Problem responses for errors the framework itself produces (404 route, 405, 415, 500 ...).</summary>

@@ -1,6 +1,3 @@
-using ConcertTicket.Categories;
-using ConcertTicket.Expiry;
-using ConcertTicket.Orders;
 using ConcertTicket.Payments;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging.Console;
@@ -25,15 +22,20 @@ internal static class Observability
 
         builder.Logging.ClearProviders();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, JsonLinesFormatter>());
-        // Logging:Console:FormatterName=simple gives human-readable lines for local runs.
-        builder.Logging.AddConsole(o => o.FormatterName ??= JsonLinesFormatter.FormatterName);
+        // A person reads the console in Development (scripts/run.sh): single readable lines there, JSON elsewhere;
+        // Logging:Console:FormatterName chooses in any environment.
+        var development = builder.Environment.IsDevelopment();
+        builder.Logging.AddConsole(o => o.FormatterName ??= development ? ConsoleFormatterNames.Simple : JsonLinesFormatter.FormatterName);
+        if (development)
+        {
+            builder.Services.Configure<SimpleConsoleFormatterOptions>(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            });
+        }
         // The formatter reads the ids from Activity.Current itself; the host's default would add them as a scope too.
         builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.None);
-
-        builder.Services.AddSingleton<OrderMetrics>();
-        builder.Services.AddSingleton<ExpiryMetrics>();
-        builder.Services.AddSingleton<PaymentMetrics>();
-        builder.Services.AddSingleton<CategoryMetrics>();
 
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(Telemetry.ServiceName));
@@ -41,9 +43,7 @@ internal static class Observability
         {
             otel.WithMetrics(metrics =>
             {
-                metrics.AddRuntimeInstrumentation().AddHttpClientInstrumentation().AddMeter("ConcertTicket.*")
-                    // Nothing else needs it, so the gauges come to life with the meter provider.
-                    .AddInstrumentation(services => services.GetRequiredService<CategoryMetrics>());
+                metrics.AddRuntimeInstrumentation().AddHttpClientInstrumentation().AddMeter("ConcertTicket.*");
                 // Request duration and Kestrel's connections; not AddAspNetCoreInstrumentation(), which also turns on
                 // per-request routing and memory-pool counters nobody reads.
                 if (web) metrics.AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Diagnostics").AddPrometheusExporter();
@@ -75,7 +75,7 @@ internal static class Observability
     /// <summary>/metrics in the Prometheus text format, when metrics are on.</summary>
     public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder app)
     {
-        if (app.ServiceProvider.GetRequiredService<TelemetryOptions>().Metrics) app.MapPrometheusScrapingEndpoint("/metrics");
+        if (app.ServiceProvider.GetRequiredService<TelemetryOptions>().Metrics) app.MapPrometheusScrapingEndpoint("/metrics").OnManagementPort();
         return app;
     }
 }

@@ -90,50 +90,10 @@ internal static class OpenApiDocumentation
                     ProblemResponse(status, codes, problemSchema);
             }
 
-            switch (operation.OperationId)
+            // Each feature's own text (Orders/OrdersOpenApi.cs, …), given with WithOpenApiText beside its MapXxx.
+            foreach (var text in context.Description.ActionDescriptor.EndpointMetadata.OfType<OpenApiOperationText>())
             {
-                case "ListCategories":
-                    var list = Success(operation, "200", "The categories, ordered by id.", ("categories", OpenApiExamples.Categories()));
-                    list.Headers = new Dictionary<string, IOpenApiHeader>
-                    {
-                        ["Age"] = Header(JsonSchemaType.Integer, "Seconds since the list was computed from PostgreSQL (RFC 9111 Age).", 1),
-                        [CategoryEndpoints.StaleHeader] = Header(JsonSchemaType.String,
-                            "Present, with the value `true`, only when the list may be out of date: no refresher renewed it for three periods, or Redis is unreachable and the answer is this instance's last copy (or was read from PostgreSQL directly).",
-                            "true"),
-                    };
-                    break;
-                case "CreateOrder":
-                    DescribeIdempotencyKey(operation);
-                    Body(operation, "The fan's email (one ticket per email, compared case-insensitively) and the seat category.",
-                        ("order", OpenApiExamples.CreateOrderRequest()));
-                    var created = Success(operation, "201",
-                        "The order holds a seat until `expires_at`; pay `total` to the Virtual Account `va_code` at `bank` before then. A retry with the same `Idempotency-Key` answers 201 with the same order.",
-                        ("pending", OpenApiExamples.PendingOrder()));
-                    created.Headers = new Dictionary<string, IOpenApiHeader>
-                    {
-                        ["Location"] = Header(JsonSchemaType.String, "The order's URL.", "/orders/" + OpenApiExamples.OrderId),
-                    };
-                    break;
-                case "GetOrder":
-                    var id = operation.Parameters?.OfType<OpenApiParameter>().FirstOrDefault(p => p.Name == "id");
-                    if (id is not null)
-                    {
-                        id.Description = "The order's id, from the 201 answer of POST /orders.";
-                        id.Example = OpenApiExamples.OrderId.ToString();
-                    }
-                    Success(operation, "200", "The order as it is now.",
-                        ("pending", OpenApiExamples.PendingOrder()), ("paid", OpenApiExamples.PaidOrder()),
-                        ("expired", OpenApiExamples.ExpiredOrder()));
-                    break;
-                case "PaymentCallback":
-                    Body(operation,
-                        "Midtrans's HTTP notification. Unknown members are ignored. The examples are signed with the local server key `local-dev-server-key` (scripts/sign-callback.sh makes them for another order).",
-                        ("settlement", OpenApiExamples.SettlementNotification()), ("expire", OpenApiExamples.ExpireNotification()));
-                    Success(operation, "200",
-                        "Accepted: `status` is the order's status now, `changed` whether this notification changed it. Repeats and notifications that change nothing also get 200, so that Midtrans stops retrying.",
-                        ("paid", OpenApiExamples.CallbackAnswer(OrderStatus.Paid, changed: true)),
-                        ("repeat", OpenApiExamples.CallbackAnswer(OrderStatus.Paid, changed: false)));
-                    break;
+                text.Describe(operation);
             }
 
             // In status order, whatever order the metadata and the loop above added them in.
@@ -166,61 +126,19 @@ internal static class OpenApiDocumentation
             {
                 response.Headers = new Dictionary<string, IOpenApiHeader>
                 {
-                    ["Retry-After"] = Header(JsonSchemaType.Integer, "Seconds to wait before retrying.", 2),
+                    ["Retry-After"] = OpenApiText.Header(JsonSchemaType.Integer, "Seconds to wait before retrying.", 2),
                 };
             }
             if (status == StatusCodes.Status405MethodNotAllowed)
             {
                 response.Headers = new Dictionary<string, IOpenApiHeader>
                 {
-                    ["Allow"] = Header(JsonSchemaType.String, "The methods this path takes.", "GET"),
+                    ["Allow"] = OpenApiText.Header(JsonSchemaType.String, "The methods this path takes.", "GET"),
                 };
             }
             return response;
         }
 
-        private static void DescribeIdempotencyKey(OpenApiOperation operation)
-        {
-            var key = operation.Parameters?.OfType<OpenApiParameter>().FirstOrDefault(p => p.Name == OrderEndpoints.IdempotencyKeyHeader);
-            if (key is null) return;
-            key.Description = "Makes the request safe to retry (a timeout, a lost answer): a request with a key already used answers with the order that key created, as long as the email and category are the same (else 422 `idempotency_key_reused`). A fresh random value (a UUID) per new order.";
-            key.Schema = new OpenApiSchema
-            {
-                Type = JsonSchemaType.String,
-                MinLength = 1,
-                MaxLength = OrderEndpoints.MaxIdempotencyKeyLength,
-                Pattern = "^[!-~]+$",
-                Description = "1 to 64 printable ASCII characters, no spaces.",
-            };
-            key.Example = "6f1c2b9e-3d4a-4e5f-8a7b-1c2d3e4f5a6b";
-        }
-
-        private static void Body(OpenApiOperation operation, string description, params (string Name, JsonNode Value)[] examples)
-        {
-            if (operation.RequestBody is not OpenApiRequestBody body) return;
-            body.Description = description;
-            if (body.Content?.TryGetValue("application/json", out var media) == true) media.Examples = Examples(examples);
-        }
-
-        private static OpenApiResponse Success(OpenApiOperation operation, string status, string description,
-            params (string Name, JsonNode Value)[] examples)
-        {
-            if (operation.Responses?.TryGetValue(status, out var found) != true || found is not OpenApiResponse response)
-                throw new InvalidOperationException($"{operation.OperationId} has no {status} response to describe.");
-            response.Description = description;
-            if (response.Content?.TryGetValue("application/json", out var media) == true) media.Examples = Examples(examples);
-            return response;
-        }
-
-        private static OpenApiHeader Header(JsonSchemaType type, string description, JsonNode example) => new()
-        {
-            Description = description,
-            Schema = new OpenApiSchema { Type = type },
-            Example = example,
-        };
-
-        private static Dictionary<string, IOpenApiExample> Examples((string Name, JsonNode Value)[] examples) =>
-            examples.ToDictionary(e => e.Name, e => (IOpenApiExample)new OpenApiExample { Value = e.Value });
     }
 
     /// <summary>The overview, the problem and health schemas, descriptions of every schema and member.</summary>

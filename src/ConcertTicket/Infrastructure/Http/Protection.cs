@@ -7,40 +7,8 @@ using Microsoft.Extensions.Options;
 
 namespace ConcertTicket.Infrastructure;
 
-internal sealed class ProtectionOptions
-{
-    public const string Section = "Protection";
-
-    /// <summary>POST /orders per client IP per minute; 0 turns the limit off (load tests come from one IP).</summary>
-    public int OrdersPerIpPerMinute { get; set; } = 600;
-
-    /// <summary>POST /orders per email per minute: a fan retrying is fine, a bot cycling is not.</summary>
-    public int OrdersPerEmailPerMinute { get; set; } = 10;
-
-    /// <summary>POST /orders running at once in this instance; more wait in a bounded queue.</summary>
-    public int OrdersConcurrency { get; set; } = 512;
-
-    /// <summary>How many POST /orders may wait for a slot; beyond that the answer is an immediate 503.</summary>
-    public int OrdersQueue { get; set; } = 4096;
-
-    /// <summary>Reverse proxies whose X-Forwarded-For is trusted (IP addresses); no others.</summary>
-    public string[] KnownProxies { get; set; } = [];
-
-    public IEnumerable<string> Validate()
-    {
-        foreach (var e in OptionsValidation.Range("Protection:OrdersPerIpPerMinute", OrdersPerIpPerMinute, 0, 1_000_000)) yield return e;
-        foreach (var e in OptionsValidation.Range("Protection:OrdersPerEmailPerMinute", OrdersPerEmailPerMinute, 0, 1_000_000)) yield return e;
-        foreach (var e in OptionsValidation.Range("Protection:OrdersConcurrency", OrdersConcurrency, 1, 100_000)) yield return e;
-        foreach (var e in OptionsValidation.Range("Protection:OrdersQueue", OrdersQueue, 0, 1_000_000)) yield return e;
-        foreach (var proxy in KnownProxies)
-        {
-            if (!IPAddress.TryParse(proxy, out _)) yield return $"Protection:KnownProxies has '{proxy}', which is not an IP address.";
-        }
-    }
-}
-
 /// <summary>
-/// Abuse limits on POST /orders (per client IP, per email, and a concurrency limit with a bounded queue), the
+/// Abuse limits on POST /orders (per client IP and a concurrency limit; the per-email one is Orders' <c>EmailRateLimiter</c> with a bounded queue), the
 /// client IP taken from X-Forwarded-For only when the request comes from a configured proxy, and security headers.
 /// Over a limit the client gets 429 (or 503 when the instance is saturated) with Retry-After, never a timeout.
 /// </summary>
@@ -68,7 +36,6 @@ internal static class Protection
 #pragma warning restore ASPDEPR005
             foreach (var proxy in options.KnownProxies) o.KnownProxies.Add(IPAddress.Parse(proxy));
         });
-        builder.Services.AddSingleton(new EmailRateLimiter(options.OrdersPerEmailPerMinute));
         builder.Services.AddRateLimiter(limiter =>
         {
             // Per client IP first (the global limiter runs before any endpoint's), then a concurrency slot with a
@@ -97,8 +64,8 @@ internal static class Protection
                 var seconds = saturated ? 1 : Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
                 http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
                 var problem = saturated
-                    ? Problems.Create(503, "overloaded", "The service is at capacity.", "Too many orders are being placed right now; retry in a second.")
-                    : Problems.Create(429, "rate_limited", "Too many requests.", $"Too many orders from this client; retry in {seconds} s.");
+                    ? Problems.Of(503, "overloaded", "Too many orders are being placed right now; retry in a second.")
+                    : Problems.Of(429, "rate_limited", $"Too many orders from this client; retry in {seconds} s.");
                 await problem.ExecuteAsync(http);
             };
         });
@@ -137,23 +104,4 @@ internal static class Protection
         context.GetEndpoint()?.Metadata.GetMetadata<LimitedEndpoint>() is not null;
 
     private static string ClientIp(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-}
-
-/// <summary>Per-email limit, checked once the body is read (the email is in it), in this instance.</summary>
-internal sealed class EmailRateLimiter(int perMinute) : IDisposable
-{
-    private readonly PartitionedRateLimiter<string>? _limiter = perMinute == 0 ? null :
-        PartitionedRateLimiter.Create<string, string>(email => RateLimitPartition.GetFixedWindowLimiter(email,
-            _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
-
-    /// <returns>Null when allowed, else how long to wait.</returns>
-    public TimeSpan? TryAcquire(string email)
-    {
-        if (_limiter is null) return null;
-        using var lease = _limiter.AttemptAcquire(email);
-        if (lease.IsAcquired) return null;
-        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromMinutes(1);
-    }
-
-    public void Dispose() => _limiter?.Dispose();
 }

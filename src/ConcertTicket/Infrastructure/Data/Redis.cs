@@ -30,13 +30,3 @@ internal static class Redis
     public static string Describe(IConnectionMultiplexer redis) =>
         string.Join(", ", redis.GetEndPoints().Select(e => e.ToString()));
 }
-
-/// <summary>Every Redis key the service uses, in one place.</summary>
-internal static class RedisKeys
-{
-    /// <summary>Hash with the categories response body and when it was computed.</summary>
-    public static readonly RedisKey Categories = "concert-ticket:categories:v1";
-
-    /// <summary>Held by the one instance that recomputes the categories this period.</summary>
-    public static readonly RedisKey CategoriesRefreshLock = "concert-ticket:categories:refresh-lock";
-}

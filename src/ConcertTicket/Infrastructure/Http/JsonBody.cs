@@ -1,20 +1,10 @@
 using System.Buffers;
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace ConcertTicket.Infrastructure;
-
-internal sealed class ApiOptions
-{
-    public const string Section = "Api";
-
-    /// <summary>Bodies larger than this get 413 without being read further.</summary>
-    public int MaxRequestBodyBytes { get; set; } = 16 * 1024;
-
-    /// <summary>Serves the Scalar reference page at /scalar outside Development too (it is always on in Development).</summary>
-    public bool Reference { get; set; }
-}
 
 /// <summary>Reads a small JSON request body, answering the client's mistakes with a problem instead of an exception.</summary>
 internal static class JsonBody
@@ -50,6 +40,12 @@ internal static class JsonBody
             }
             if (length > limit) return (null, TooLarge(limit));
             if (length == 0) return (null, Problems.Create(400, "invalid_json", "The body is empty.", "Send a JSON object."));
+            // The reader checks structure, not the bytes inside strings: invalid UTF-8 there would throw later, when a
+            // name or value is decoded (InvalidOperationException, a 500), so the whole body is checked here first.
+            if (!Utf8.IsValid(buffer.AsSpan(0, length)))
+            {
+                return (null, Problems.Of(400, "invalid_json", "The body is not valid UTF-8."));
+            }
             try
             {
                 // The document keeps a reference to its input, so it gets its own copy of the (small) body.
@@ -63,7 +59,7 @@ internal static class JsonBody
             }
             catch (JsonException e)
             {
-                return (null, Problems.Create(400, "invalid_json", "The body is not valid JSON.", e.Message));
+                return (null, Problems.Of(400, "invalid_json", e.Message));
             }
         }
         finally
@@ -79,5 +75,5 @@ internal static class JsonBody
                 && contentType.Contains("+json", StringComparison.OrdinalIgnoreCase)));
 
     private static ProblemHttpResult TooLarge(int limit) =>
-        Problems.Create(413, "payload_too_large", "The body is too large.", $"At most {limit} bytes are accepted.");
+        Problems.Of(413, "payload_too_large", $"At most {limit} bytes are accepted.");
 }
