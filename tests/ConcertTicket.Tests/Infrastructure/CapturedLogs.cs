@@ -47,9 +47,23 @@ internal sealed class CapturedLogs : ILoggerProvider, ISupportExternalScope
             owner._formatter.Write(new LogEntry<TState>(logLevel, category, eventId, state, exception, formatter), owner._scopes, writer);
             foreach (var line in writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)) owner._lines.Enqueue(line);
 
-            var text = new StringBuilder($"{logLevel} {category} {formatter(state, exception)} {Values(state)}");
-            owner._scopes?.ForEachScope((scope, b) => b.Append(" scope: ").Append(scope).Append(' ').Append(Values(scope)), text);
-            owner._texts.Enqueue(text.Append(' ').Append(exception).ToString());
+            owner._texts.Enqueue(Text(logLevel, state, exception, formatter));
+        }
+
+        private string Text<TState>(LogLevel logLevel, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var text = new StringBuilder($"{logLevel} {category} ");
+            try
+            {
+                text.Append(formatter(state, exception)).Append(' ').Append(Values(state));
+                owner._scopes?.ForEachScope((scope, b) => b.Append(" scope: ").Append(scope).Append(' ').Append(Values(scope)), text);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A value whose ToString throws: the console line says so too (JsonLinesFormatterTests).
+                text.Append("(unformattable: ").Append(e.GetType().Name).Append(')');
+            }
+            return text.Append(' ').Append(exception).ToString();
         }
 
         private static string Values(object? state) =>
