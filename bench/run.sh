@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark of issue 5 in one command: builds Release, starts a private PostgreSQL (normal durability) and Redis,
+# The full benchmark in one command: builds Release, starts a private PostgreSQL (normal durability) and Redis,
 # migrates and seeds, runs serve-all with the load-test configuration, then measures on this machine:
 #   - the machine's ceilings: wrk on GET /bench/constant and GET /categories of the same server, and pgbench running
 #     the order path's SQL (bench/order-path.pgbench) at 16, 32 (the service's pool) and 64 connections;
@@ -69,23 +69,13 @@ ensure_servers_installed || exit 1
 
 out=${out:-$root/loadtest/results/bench-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
-work=$(mktemp -d /tmp/concert-ticket-bench.XXXXXX); chmod 755 "$work"
-pg_port=$(free_port); redis_port=$(free_port); http_port=$(free_port)
-base="http://127.0.0.1:$http_port"
-app_pid=; sampler_pid=; waits_pid=; counters_pid=
-cleanup() {
+sampler_pid=; waits_pid=; counters_pid=
+stack_cleanup() {
   [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null
   [ -n "$waits_pid" ] && kill "$waits_pid" 2>/dev/null
   [ -n "$counters_pid" ] && kill "$counters_pid" 2>/dev/null
-  if [ -n "$app_pid" ] && kill -0 "$app_pid" 2>/dev/null; then kill -TERM "$app_pid"; wait "$app_pid" 2>/dev/null; fi
-  local redis_pid; redis_pid=$(cat "$work/redis/redis.pid" 2>/dev/null)
-  stop_postgres "$work/postgres"; stop_redis "$work/redis"
-  # Redis writes its last log lines while it exits: let it finish, or the folder may outlive the run.
-  for _ in $(seq 1 50); do [ -n "$redis_pid" ] && kill -0 "$redis_pid" 2>/dev/null || break; sleep 0.1; done
-  rm -rf "$work"
+  return 0
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 started=$(date +%s)
 log() { say "[$(( $(date +%s) - started ))s] $*"; }
@@ -95,7 +85,7 @@ median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) print NR % 2 ? a[(NR + 1)
 div() { awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" 'BEGIN { if (b > 0) printf f, a / b; else print "n/a" }'; }
 # projected KEY RATE: RATE scaled to all cores of the machine at the CPU cost per unit it had in run KEY, i.e. what the
 # benchmark's own processes (service, PostgreSQL, Redis, client) would do with the machine to themselves. An estimate
-# that removes the other sessions' share; it assumes the cost per request stays the same.
+# that removes the other tenants' share; it assumes the cost per request stays the same.
 projected() {
   awk -v r="$2" -v n="$(nproc)" -v a="$(get_metric "$1.cpu.service")" -v b="$(get_metric "$1.cpu.postgres")" \
       -v c="$(get_metric "$1.cpu.redis")" -v d="$(get_metric "$1.cpu.client")" \
@@ -109,12 +99,10 @@ dotnet build "$root/loadtest/LoadGenerator/LoadGenerator.csproj" -c Release -v q
 app="$root/src/ConcertTicket/bin/Release/net10.0/concert-ticket.dll"
 loadgen="$root/loadtest/LoadGenerator/bin/Release/net10.0/loadgen"
 
-log "Starting PostgreSQL (normal durability) on $pg_port and Redis on $redis_port..."
-start_postgres "$work/postgres" "$pg_port" || exit 1
-# start_redis waits 5 s for an answer; on this shared machine Redis has needed longer, so give it 15 s more.
-redis_ready() { redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG; }
-start_redis "$work/redis" "$redis_port" ||
-  { for _ in $(seq 1 75); do redis_ready && break; sleep 0.2; done; redis_ready && say "Redis answered after all"; } || exit 1
+log "Starting PostgreSQL (normal durability) and Redis..."
+start_stack bench || exit 1
+log "PostgreSQL on $pg_port, Redis on $redis_port"
+base="http://127.0.0.1:$http_port"
 psql_ct -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" || exit 1
 # Timing of WAL flushes only adds two clock reads per flush; it shows how much of a commit is the disk.
 psql_ct -c "ALTER SYSTEM SET track_wal_io_timing = on" -c "SELECT pg_reload_conf()" >/dev/null
@@ -230,8 +218,7 @@ scenario() {
   log "$key: $(jq -r '"\(.overall.rps) req/s, \(.overall.errors) errors, p95 \(.overall.latency_ms.p95) ms, orders created \(.scenario.orders_created)"' "$report"); $line"
 }
 
-# The order path is warmed as long as it takes the JIT to finish: with 5 s at 200 VUs, a profile of the first
-# scenario run still had the JIT compiling (tier 1) in 9% of the service's CPU samples.
+# The order path is warmed as long as it takes the JIT to finish (docs/benchmarks.md, "Whole-index plans, and the warm-up").
 log "Warm-up (JIT, pools, prepared statements)..."
 wrk -t2 -c64 -d"${warmup_seconds}s" "$base/categories" >/dev/null
 wrk -t2 -c64 -d"${warmup_seconds}s" "$base/bench/constant" >/dev/null

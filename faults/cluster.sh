@@ -28,12 +28,8 @@ per_category=$((seats / 5))
 
 ensure_servers_installed || exit 1
 command -v nginx >/dev/null 2>&1 || { say "nginx is missing: 'apt-get install nginx' (its system service is not needed)"; exit 1; }
-work=$(mktemp -d /tmp/concert-ticket-cluster.XXXXXX)
-chmod 755 "$work"
 out="$root/faults/results/cluster-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
-pg_port=$(free_port)
-redis_port=$(free_port)
 pids=()
 nginx_pid=
 stop_layout() {
@@ -44,14 +40,7 @@ stop_layout() {
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
   pids=()
 }
-cleanup() {
-  stop_layout
-  stop_postgres "$work/postgres"
-  stop_redis "$work/redis"
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+stack_cleanup() { stop_layout; }
 
 config=${CONFIGURATION:-Release}
 if [ $build = 1 ]; then
@@ -64,8 +53,7 @@ app="$root/src/ConcertTicket/bin/$config/net10.0/concert-ticket.dll"
 loadgen="$root/loadtest/LoadGenerator/bin/$config/net10.0/loadgen.dll"
 suite="$root/faults/FaultSuite/bin/$config/net10.0/fault-suite.dll"
 
-start_postgres "$work/postgres" "$pg_port" || exit 1
-start_redis "$work/redis" "$redis_port" || exit 1
+start_stack cluster || exit 1
 psql() { "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
 
 wait_healthy() {

@@ -21,16 +21,12 @@ for a in "$@"; do
 done
 
 ensure_servers_installed || exit 1
-work=$(mktemp -d /tmp/concert-ticket-faults.XXXXXX)
-chmod 755 "$work"
 out="$root/faults/results/$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$out"
-pg_port=$(free_port)
-redis_port=$(free_port)
 config=${CONFIGURATION:-Release}
 app="$root/src/ConcertTicket/bin/$config/net10.0/concert-ticket.dll"
 suite="$root/faults/FaultSuite/bin/$config/net10.0/fault-suite.dll"
-cleanup() {
+stack_cleanup() {
   # The suite stops the services it starts; a pid is left here only if it died first. Only ours are ended.
   if [ -f "$work/pids" ]; then
     while read -r pid; do
@@ -40,12 +36,7 @@ cleanup() {
   # A suite that died during the freeze phase leaves PostgreSQL stopped (SIGSTOP): wake it so it can shut down.
   local pm
   pm=$(head -n 1 "$work/postgres/postmaster.pid" 2>/dev/null) && kill -CONT "$pm" $(pgrep -P "$pm") 2>/dev/null
-  stop_postgres "$work/postgres"
-  stop_redis "$work/redis"
-  rm -rf "$work"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 if [ $build = 1 ]; then
   say "Building..."
@@ -53,8 +44,7 @@ if [ $build = 1 ]; then
   dotnet build "$root/faults/FaultSuite/FaultSuite.csproj" -c "$config" -v quiet -nologo -clp:NoSummary || exit 1
 fi
 
-start_postgres "$work/postgres" "$pg_port" $pg_mode || exit 1
-start_redis "$work/redis" "$redis_port" || exit 1
+start_stack faults $pg_mode || exit 1
 ConnectionStrings__Postgres="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=concert_ticket" \
   bash -c 'dotnet "$1" migrate >/dev/null && dotnet "$1" seed' _ "$app" || exit 1
 

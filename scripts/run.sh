@@ -9,26 +9,12 @@ source "$root/scripts/lib/services.sh"
 pg_port=${PG_PORT:-54329}
 redis_port=${REDIS_PORT:-63799}
 http_url=${URLS:-http://localhost:8080}
-data="$root/.data"
+# A folder the caller names is kept by start_stack: the sale survives a restart.
+work="$root/.data"
 
 ensure_servers_installed || exit 1
-mkdir -p "$data"
-chmod 755 "$data"
-app_pid=
-cleanup() {
-  if [ -n "$app_pid" ] && kill -0 "$app_pid" 2>/dev/null; then
-    kill -TERM "$app_pid" 2>/dev/null
-    wait "$app_pid" 2>/dev/null
-  fi
-  say "Stopping PostgreSQL and Redis..."
-  stop_postgres "$data/postgres"
-  stop_redis "$data/redis"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-start_postgres "$data/postgres" "$pg_port" || exit 1
-start_redis "$data/redis" "$redis_port" || exit 1
+stack_cleanup() { say "Stopping the service, PostgreSQL and Redis..."; }
+start_stack run || exit 1
 
 export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=concert_ticket"
 export ConnectionStrings__Redis="127.0.0.1:$redis_port"

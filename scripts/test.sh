@@ -1,35 +1,15 @@
 #!/usr/bin/env bash
-# Runs every test against a private PostgreSQL and Redis started for this run on free ports, and stops them
-# afterwards, whether the tests pass or not. Usage: scripts/test.sh [extra dotnet test arguments]
+# Runs every test project (the service's tests, loadgen's tests) against a private PostgreSQL and Redis started for
+# this run on free ports, and stops them afterwards, whether the tests pass or not. Prints one line per test and a
+# summary; the log of the service under test is kept in a file and printed only when a test fails.
+# Usage: scripts/test.sh [extra dotnet test arguments]
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/scripts/lib/services.sh"
 
 ensure_servers_installed || exit 1
 
-work=$(mktemp -d /tmp/concert-ticket-test.XXXXXX)
-chmod 755 "$work"
-pg_port=$(free_port)
-redis_port=$(free_port)
-cleanup() {
-  stop_postgres "$work/postgres"
-  stop_redis "$work/redis"
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# A port can still be taken between the check and the bind: try another one.
-for attempt in 1 2 3; do
-  start_postgres "$work/postgres" "$pg_port" fast && break
-  [ "$attempt" = 3 ] && exit 1
-  pg_port=$(free_port)
-done
-for attempt in 1 2 3; do
-  start_redis "$work/redis" "$redis_port" && break
-  [ "$attempt" = 3 ] && exit 1
-  stop_redis "$work/redis"; redis_port=$(free_port)
-done
+start_stack test fast || exit 1
 say "PostgreSQL on 127.0.0.1:$pg_port, Redis on 127.0.0.1:$redis_port (in $work)"
 
 # The fixture creates its own database on this server for each run.
@@ -37,13 +17,26 @@ export CONCERT_TICKET_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postg
 export CONCERT_TICKET_TEST_REDIS="127.0.0.1:$redis_port"
 export CONCERT_TICKET_TEST_PG_BIN="$PG_BIN"
 export CONCERT_TICKET_TEST_PG_DATA="$work/postgres"
+# Where the apps the tests run in-process write their console log (tests/ConcertTicket.Tests/Infrastructure/ServiceLog.cs).
+export CONCERT_TICKET_TEST_SERVICE_LOG="$work/service.log"
 
 cd "$root"
+started=$SECONDS
 dotnet test ConcertTicket.slnx -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$work/test.log"
 rc=${PIPESTATUS[0]}
 
+if [ "$rc" != 0 ] && [ -s "$work/service.log" ]; then
+  kept=$(mktemp /tmp/concert-ticket-test-service.XXXXXX.log)
+  cp "$work/service.log" "$kept"
+  echo
+  echo "The service's log during the tests (last 200 of $(wc -l <"$kept") lines; all of it in $kept):"
+  tail -n 200 "$kept"
+fi
+
 # One plain closing line for CI, summed over the test projects.
-sum() { grep -Eo "$1: +[0-9]+" "$work/test.log" | awk '{ n += $2 } END { print n + 0 }'; }
-passed=$(sum Passed); failed=$(sum Failed); skipped=$(sum Skipped)
-echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+sum() { grep -Eo "^ +$1: +[0-9]+" "$work/test.log" | awk '{ n += $2 } END { print n + 0 }'; }
+projects=$(grep -c '^Test run for ' "$work/test.log")
+logged=$(cat "$work/service.log" 2>/dev/null | wc -l)
+echo "$(sum Passed) passed, $(sum Failed) failed, $(sum Skipped) skipped in $projects test projects, $((SECONDS - started)) s" \
+  "(the service under test logged $logged lines, printed only on failure)"
 exit "$rc"

@@ -22,28 +22,20 @@ command -v wrk >/dev/null || { say "wrk is required (apt-get install wrk)"; exit
 ensure_servers_installed || exit 1
 
 work=$(mktemp -d /tmp/ct-obs-bench.XXXXXX)
-chmod 755 "$work"
-pg_port=$(free_port)
-redis_port=$(free_port)
+keep_work=1
 sink_port=$(free_port)
 declare -A port pid scraper
-cleanup() {
+stack_cleanup() {
   local c
   for c in "${!pid[@]}"; do kill "${scraper[$c]}" "${pid[$c]}" 2>/dev/null; done
   [ -n "${sink_pid:-}" ] && kill "$sink_pid" 2>/dev/null
-  stop_postgres "$work/postgres"
-  stop_redis "$work/redis"
-  rm -rf "$work/postgres" "$work/redis"
   say "Logs and raw wrk output kept in $work"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 say "Building (Release)..."
 dotnet build "$root/src/ConcertTicket/ConcertTicket.csproj" -c Release -v q -nologo -clp:ErrorsOnly || exit 1
 app="$root/src/ConcertTicket/bin/Release/net10.0/concert-ticket.dll"
-start_postgres "$work/postgres" "$pg_port" fast || exit 1
-start_redis "$work/redis" "$redis_port" || exit 1
+start_stack observability fast || exit 1
 python3 "$here/otlp_sink.py" "$sink_port" &
 sink_pid=$!
 

@@ -3,8 +3,7 @@ using System.Text.Json;
 using LoadGenerator;
 
 // With --io sockets: socket completions run the VUs' continuations on the runtime's epoll threads (one per core)
-// instead of a hop through the thread pool for every response: a third less client CPU per request, measured
-// (loadtest/README.md). The default --io epoll has its own loops and does not use this. The runtime reads this variable when the first socket starts async I/O, i.e. after
+// instead of a hop through the thread pool for every response, which costs client CPU (loadtest/README.md). The default --io epoll has its own loops and does not use this. The runtime reads this variable when the first socket starts async I/O, i.e. after
 // this line; setting it to 0 outside keeps the thread-pool dispatch. The VUs never block, which this requires.
 const string inlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 if (Environment.GetEnvironmentVariable(inlineCompletions) is null)

@@ -1,16 +1,17 @@
-# Starts a private PostgreSQL and Redis as plain processes on loopback; sourced by run.sh, test.sh and bench.sh.
+# Starts a private PostgreSQL and Redis as plain processes on loopback; sourced by scripts/, bench/ and faults/.
 # Nothing system-wide is started: each server lives in a folder the caller chooses and stops with it.
 
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 
 say() { printf '%s\n' "$*" >&2; }
 
-# Installs the Debian packages for PostgreSQL and Redis when they are missing and we are root with apt-get;
-# otherwise says exactly what to install.
+# Installs the Debian packages for PostgreSQL and Redis (and procps: the fault suite stops processes with pgrep and
+# kill) when they are missing and we are root with apt-get; otherwise says exactly what to install.
 ensure_servers_installed() {
   local missing=()
   [ -n "$PG_BIN" ] && [ -x "$PG_BIN/postgres" ] || missing+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v pgrep >/dev/null 2>&1 && { [ -x /bin/kill ] || [ -x /usr/bin/kill ]; } || missing+=(procps)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "Installing ${missing[*]} (Debian packages; their system services are not started)..."
@@ -75,8 +76,9 @@ start_redis() {
   redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --dir "$dir" \
     --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
     || { say "Redis did not start, see $dir/redis.log"; return 1; }
+  # Up to 20 s: on a busy machine Redis has needed more than 5 s to answer.
   local i
-  for i in $(seq 1 50); do
+  for i in $(seq 1 200); do
     redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG && return 0
     sleep 0.1
   done
@@ -85,9 +87,13 @@ start_redis() {
 
 stop_redis() {
   local dir=$1
+  local pid i
   if [ -f "$dir/redis.pid" ]; then
-    kill "$(cat "$dir/redis.pid")" 2>/dev/null
+    pid=$(cat "$dir/redis.pid")
+    kill "$pid" 2>/dev/null
     rm -f "$dir/redis.pid"
+    # Redis writes its last log lines while it exits: let it finish, or its folder may outlive the run.
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
   return 0
 }
@@ -105,19 +111,42 @@ free_port() {
   done
 }
 
-# start_stack NAME: a private PostgreSQL and Redis for a measuring script, in a fresh folder under /tmp. Sets work,
-# pg_port, redis_port, http_port and app_pid (the caller sets it when it starts the service); on exit the service,
-# PostgreSQL and Redis are stopped and the folder removed.
+# start_stack NAME [fast]: a private PostgreSQL (with 'fast': no fsync, for tests and short runs) and Redis on
+# loopback, for a script that runs the service. The servers live in $work: a fresh /tmp/concert-ticket-NAME.XXXXXX,
+# removed on exit, unless the caller set work first (then it is kept: scripts/run.sh's .data). Ports: pg_port and
+# redis_port when the caller set them, otherwise free ones (retried when a port is taken before the bind); http_port
+# is a free port for the service. On exit, stop_stack runs the caller's stack_cleanup (if defined), stops app_pid
+# (the caller sets it when it starts the service), PostgreSQL and Redis; keep_work=1 keeps the folder but not the
+# servers' data.
 start_stack() {
-  work=$(mktemp -d "/tmp/concert-ticket-$1.XXXXXX"); chmod 755 "$work"
-  pg_port=$(free_port); redis_port=$(free_port); http_port=$(free_port)
-  app_pid=
+  local name=$1 mode=${2:-} attempt fixed_pg=${pg_port:-} fixed_redis=${redis_port:-}
+  if [ -z "${work:-}" ]; then
+    work=$(mktemp -d "/tmp/concert-ticket-$name.XXXXXX"); stack_owns_work=1
+  else
+    mkdir -p "$work"; stack_owns_work=0
+  fi
+  chmod 755 "$work"
+  pg_port=${pg_port:-$(free_port)}; redis_port=${redis_port:-$(free_port)}; http_port=${http_port:-$(free_port)}
+  app_pid=${app_pid:-}
   trap stop_stack EXIT
   trap 'exit 130' INT TERM
-  start_postgres "$work/postgres" "$pg_port" && start_redis "$work/redis" "$redis_port"
+  for attempt in 1 2 3; do
+    start_postgres "$work/postgres" "$pg_port" "$mode" && break
+    [ -n "$fixed_pg" ] || [ "$attempt" = 3 ] && return 1
+    pg_port=$(free_port)
+  done
+  for attempt in 1 2 3; do
+    start_redis "$work/redis" "$redis_port" && break
+    [ -n "$fixed_redis" ] || [ "$attempt" = 3 ] && return 1
+    stop_redis "$work/redis"; redis_port=$(free_port)
+  done
 }
 
 stop_stack() {
-  [ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null
-  stop_postgres "$work/postgres"; stop_redis "$work/redis"; rm -rf "$work"
+  declare -F stack_cleanup >/dev/null && stack_cleanup
+  if [ -n "${app_pid:-}" ] && kill -0 "$app_pid" 2>/dev/null; then kill -TERM "$app_pid"; wait "$app_pid" 2>/dev/null; fi
+  stop_postgres "$work/postgres"; stop_redis "$work/redis"
+  if [ "${keep_work:-0}" = 1 ]; then rm -rf "$work/postgres" "$work/redis"
+  elif [ "${stack_owns_work:-0}" = 1 ]; then rm -rf "$work"; fi
+  return 0
 }

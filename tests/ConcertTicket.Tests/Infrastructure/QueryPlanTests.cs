@@ -11,7 +11,7 @@ namespace ConcertTicket.Tests.Infrastructure;
 /// <summary>
 /// A sale starts with empty orders and gateway_voids tables. Prepared statements move to a generic plan after five
 /// runs; planned from statistics that say "empty", that plan scanned the whole orders table for every keyed lookup
-/// and kept doing so as the table grew (the benchmark's first finding). These tests plan the service's own SQL the
+/// and kept doing so as the table grew (docs/benchmarks.md). These tests plan the service's own SQL the
 /// way PostgreSQL caches it, on a freshly migrated, seeded and analysed database.
 /// </summary>
 [Collection(LiveServersGroup.Name)]

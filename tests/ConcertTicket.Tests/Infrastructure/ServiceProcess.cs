@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -26,15 +27,26 @@ internal sealed class ServiceProcess : IAsyncDisposable
         start.ArgumentList.Add($"--urls=http://127.0.0.1:{port}");
         foreach (var a in args) start.ArgumentList.Add(a);
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        // The service's log stays out of the test output; its last lines explain a start that failed.
+        var tail = new ConcurrentQueue<string>();
+        void Keep(string? line)
+        {
+            if (line is null) return;
+            tail.Enqueue(line);
+            while (tail.Count > 50) tail.TryDequeue(out _);
+        }
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var service = new ServiceProcess(process, $"http://127.0.0.1:{port}");
         using var http = new HttpClient();
         for (var i = 0; i < 300; i++)
         {
-            if (process.HasExited) throw new InvalidOperationException($"the service exited with code {process.ExitCode}");
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"the service exited with code {process.ExitCode}:\n{string.Join('\n', tail)}");
+            }
             try
             {
                 if ((await http.GetAsync(service.BaseUrl + "/health")).IsSuccessStatusCode) return service;
@@ -45,7 +57,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
             await Task.Delay(100);
         }
         await service.DisposeAsync();
-        throw new InvalidOperationException("the service did not become healthy in 30 s");
+        throw new InvalidOperationException($"the service did not become healthy in 30 s:\n{string.Join('\n', tail)}");
     }
 
     public async ValueTask DisposeAsync()
