@@ -20,6 +20,18 @@ internal static class CategoriesOpenApi
         };
     }
 
+    public static void Schemas(IDictionary<string, IOpenApiSchema> schemas)
+    {
+        OpenApiText.Schema(schemas, "CategoryList", "The seat categories of the sale.", new() { ["data"] = "Ordered by id." });
+        OpenApiText.Schema(schemas, "Category", "A seat category.", new()
+        {
+            ["id"] = "The id to order with (`category_id`).",
+            ["name"] = "The category's name, such as VIP.",
+            ["price"] = "The price of one ticket, in whole rupiah (IDR).",
+            ["total"] = "Seats still free (a few seconds old at most; the original service's name). An order may still find it sold out.",
+        });
+    }
+
     private static JsonNode Categories() => JsonSerializer.SerializeToNode(new CategoryList(
         [
             new CategoryView(1, "VIP", OpenApiExamples.VipPrice, 14_873),

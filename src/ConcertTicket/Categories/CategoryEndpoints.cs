@@ -25,7 +25,7 @@ internal static class CategoryEndpoints
         app.MapGet("/categories", ListAsync)
             .WithTags("Categories")
             .WithName("ListCategories")
-            .WithOpenApiText(CategoriesOpenApi.ListCategories)
+            .WithOpenApiText(CategoriesOpenApi.ListCategories, CategoriesOpenApi.Schemas)
             .WithSummary("Seat categories with their price and the number of seats still free")
             .WithDescription("Served from a cache refreshed every Categories:RefreshSeconds (3 s), so `total` may lag sales by a few seconds; the order decides.")
             .Produces<CategoryList>()

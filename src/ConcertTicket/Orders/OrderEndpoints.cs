@@ -33,7 +33,7 @@ internal static class OrderEndpoints
         group.MapPost("/", CreateAsync)
             .RequireOrderLimits()
             .WithName("CreateOrder")
-            .WithOpenApiText(OrdersOpenApi.CreateOrder)
+            .WithOpenApiText(OrdersOpenApi.CreateOrder, OrdersOpenApi.Schemas)
             .WithSummary("Claim a seat of a category for an email and get a Virtual Account to pay it")
             .WithDescription("One ticket per email. The seat is held for Order:HoldSeconds (15 minutes) while its Virtual Account is unpaid; then it goes back on sale. Send an Idempotency-Key to retry safely.")
             .Accepts<CreateOrderRequest>("application/json")

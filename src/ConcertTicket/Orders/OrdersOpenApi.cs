@@ -34,6 +34,34 @@ internal static class OrdersOpenApi
             ("expired", Order(OrderStatus.Expired, seat: null, paidAt: null)));
     }
 
+    /// <summary>Every status an order can have, as the API writes it.</summary>
+    public static readonly string[] Statuses =
+        [OrderStatus.Pending, OrderStatus.Paid, OrderStatus.Expired, OrderStatus.Cancelled, OrderStatus.RefundRequired];
+
+    public static void Schemas(IDictionary<string, IOpenApiSchema> schemas)
+    {
+        OpenApiText.Schema(schemas, "CreateOrderRequest", "The body of POST /orders.", new()
+        {
+            ["email"] = "The fan's email: one ticket per email. Trimmed and compared case-insensitively; at most 254 characters.",
+            ["category_id"] = "The category to take a seat from (GET /categories).",
+        });
+        OpenApiText.Schema(schemas, "OrderResponse", "An order.", new() { ["data"] = "The order." });
+        OpenApiText.Schema(schemas, "Order", "An order and the seat it holds.", new()
+        {
+            ["id"] = "The order's id; also Midtrans's `order_id`.",
+            ["total"] = "The amount to pay, in whole rupiah (IDR).",
+            ["va_code"] = "The Virtual Account number to pay to; null while the gateway has not answered yet.",
+            ["bank"] = "The Virtual Account's bank (`bca`, `bni`, `bri`, `cimb` or `permata`).",
+            ["status"] = "`pending` until paid; `paid`; `expired` (not paid in time); `cancelled` (the payment failed or was cancelled); `refund_required` (paid after the hold ended with no seat left to give).",
+            ["category_id"] = "The seat's category.",
+            ["seat"] = "The seat, while the order holds it (pending or paid); null once the order ended.",
+            ["expires_at"] = "When an unpaid order ends and its seat goes back on sale.",
+            ["paid_at"] = "When the payment was settled; null until then.",
+        });
+        OpenApiText.Schema(schemas, "Seat", "A seat of the category's grid.", new() { ["row"] = "Row, from 1.", ["column"] = "Column, from 1." });
+        OpenApiText.Enum(schemas, "Order", "status", Statuses);
+    }
+
     private static void DescribeIdempotencyKey(OpenApiOperation operation)
     {
         if (OpenApiText.Parameter(operation, OrderEndpoints.IdempotencyKeyHeader) is not { } key) return;

@@ -21,7 +21,7 @@ internal static partial class CallbackEndpoints
         app.MapPost("/payments/callback", HandleAsync)
             .WithTags("Payments")
             .WithName("PaymentCallback")
-            .WithOpenApiText(CallbackOpenApi.PaymentCallback)
+            .WithOpenApiText(CallbackOpenApi.PaymentCallback, CallbackOpenApi.Schemas)
             .WithSummary("Midtrans HTTP notification (signed)")
             .Accepts<MidtransTransaction>("application/json")
             .WithDescription("Called by Midtrans, not by clients. Acts only on a valid signature_key and a gross_amount equal to the order's total; idempotent, and a late expire never undoes a payment.")

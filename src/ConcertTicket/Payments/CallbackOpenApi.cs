@@ -21,6 +21,32 @@ internal static class CallbackOpenApi
             ("repeat", Answer(OrderStatus.Paid, changed: false)));
     }
 
+    public static void Schemas(IDictionary<string, IOpenApiSchema> schemas)
+    {
+        OpenApiText.Schema(schemas, "MidtransNotification", "Midtrans's HTTP notification (and transaction status). Only the members below are read; others are ignored.", new()
+        {
+            ["order_id"] = "The order's id.",
+            ["status_code"] = "`200` settlement, `201` pending, `202` cancel or expire; part of the signature.",
+            ["gross_amount"] = "The amount as Midtrans sends it (`3800000.00`); must equal the order's total. Part of the signature, exactly as sent.",
+            ["signature_key"] = "Lowercase hex SHA-512 of order_id + status_code + gross_amount + the server key.",
+            ["transaction_status"] = "`settlement` (or `capture` with `fraud_status` `accept`) pays the order; `expire`, `cancel`, `deny` and `failure` end a pending order; `refund` and `partial_refund` are recorded; others change nothing.",
+            ["fraud_status"] = "`accept`, `challenge` or `deny`; a `capture` counts as paid only when `accept`.",
+            ["transaction_id"] = "Midtrans's id of the transaction, recorded with the payment.",
+        });
+        OpenApiText.Schema(schemas, "CallbackResponse", "The answer to a notification.", new() { ["data"] = "What the notification did." });
+        OpenApiText.Schema(schemas, "CallbackResult", "What a notification did.", new()
+        {
+            ["order_id"] = "The order.",
+            ["status"] = "The order's status after the notification.",
+            ["changed"] = "Whether this notification changed the order (false for repeats and late notices).",
+        });
+        OpenApiText.Enum(schemas, "CallbackResult", "status", OrdersOpenApi.Statuses);
+        if (schemas.TryGetValue("MidtransNotification", out var found) && found is OpenApiSchema notification)
+        {
+            notification.Required = new HashSet<string> { "order_id", "status_code", "gross_amount", "signature_key", "transaction_status" };
+        }
+    }
+
     /// <summary>A notification as Midtrans sends it, signed with <see cref="OpenApiExamples.LocalServerKey"/>.</summary>
     private static JsonObject Notification(string transactionStatus, string statusCode, string message)
     {

@@ -141,60 +141,9 @@ internal static class OpenApiDocumentation
 
     }
 
-    /// <summary>The overview, the problem and health schemas, descriptions of every schema and member.</summary>
+    /// <summary>The overview, the tags, the problem and health schemas; each feature's schema text.</summary>
     private sealed class DocumentTransformer : IOpenApiDocumentTransformer
     {
-        private static readonly string[] OrderStatuses =
-            [OrderStatus.Pending, OrderStatus.Paid, OrderStatus.Expired, OrderStatus.Cancelled, OrderStatus.RefundRequired];
-
-        private static readonly Dictionary<string, (string Schema, Dictionary<string, string> Members)> Descriptions = new()
-        {
-            ["CategoryList"] = ("The seat categories of the sale.", new() { ["data"] = "Ordered by id." }),
-            ["Category"] = ("A seat category.", new()
-            {
-                ["id"] = "The id to order with (`category_id`).",
-                ["name"] = "The category's name, such as VIP.",
-                ["price"] = "The price of one ticket, in whole rupiah (IDR).",
-                ["total"] = "Seats still free (a few seconds old at most; the original service's name). An order may still find it sold out.",
-            }),
-            ["CreateOrderRequest"] = ("The body of POST /orders.", new()
-            {
-                ["email"] = "The fan's email: one ticket per email. Trimmed and compared case-insensitively; at most 254 characters.",
-                ["category_id"] = "The category to take a seat from (GET /categories).",
-            }),
-            ["OrderResponse"] = ("An order.", new() { ["data"] = "The order." }),
-            ["Order"] = ("An order and the seat it holds.", new()
-            {
-                ["id"] = "The order's id; also Midtrans's `order_id`.",
-                ["total"] = "The amount to pay, in whole rupiah (IDR).",
-                ["va_code"] = "The Virtual Account number to pay to; null while the gateway has not answered yet.",
-                ["bank"] = "The Virtual Account's bank (`bca`, `bni`, `bri`, `cimb` or `permata`).",
-                ["status"] = "`pending` until paid; `paid`; `expired` (not paid in time); `cancelled` (the payment failed or was cancelled); `refund_required` (paid after the hold ended with no seat left to give).",
-                ["category_id"] = "The seat's category.",
-                ["seat"] = "The seat, while the order holds it (pending or paid); null once the order ended.",
-                ["expires_at"] = "When an unpaid order ends and its seat goes back on sale.",
-                ["paid_at"] = "When the payment was settled; null until then.",
-            }),
-            ["Seat"] = ("A seat of the category's grid.", new() { ["row"] = "Row, from 1.", ["column"] = "Column, from 1." }),
-            ["MidtransNotification"] = ("Midtrans's HTTP notification (and transaction status). Only the members below are read; others are ignored.", new()
-            {
-                ["order_id"] = "The order's id.",
-                ["status_code"] = "`200` settlement, `201` pending, `202` cancel or expire; part of the signature.",
-                ["gross_amount"] = "The amount as Midtrans sends it (`3800000.00`); must equal the order's total. Part of the signature, exactly as sent.",
-                ["signature_key"] = "Lowercase hex SHA-512 of order_id + status_code + gross_amount + the server key.",
-                ["transaction_status"] = "`settlement` (or `capture` with `fraud_status` `accept`) pays the order; `expire`, `cancel`, `deny` and `failure` end a pending order; `refund` and `partial_refund` are recorded; others change nothing.",
-                ["fraud_status"] = "`accept`, `challenge` or `deny`; a `capture` counts as paid only when `accept`.",
-                ["transaction_id"] = "Midtrans's id of the transaction, recorded with the payment.",
-            }),
-            ["CallbackResponse"] = ("The answer to a notification.", new() { ["data"] = "What the notification did." }),
-            ["CallbackResult"] = ("What a notification did.", new()
-            {
-                ["order_id"] = "The order.",
-                ["status"] = "The order's status after the notification.",
-                ["changed"] = "Whether this notification changed the order (false for repeats and late notices).",
-            }),
-        };
-
         public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken ct)
         {
             document.Info = new OpenApiInfo
@@ -213,25 +162,12 @@ internal static class OpenApiDocumentation
             document.Components ??= new OpenApiComponents();
             document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
             var schemas = document.Components.Schemas;
-            foreach (var (name, (description, members)) in Descriptions)
+            // Each feature's schema text (Orders/OrdersOpenApi.cs, …), given with WithOpenApiText beside its MapXxx.
+            var described = new HashSet<Delegate>();
+            foreach (var text in context.DescriptionGroups.SelectMany(g => g.Items)
+                .SelectMany(d => d.ActionDescriptor.EndpointMetadata.OfType<OpenApiOperationText>()))
             {
-                if (!schemas.TryGetValue(name, out var found) || found is not OpenApiSchema schema) continue;
-                schema.Description = description;
-                foreach (var (member, text) in members)
-                {
-                    if (schema.Properties?.TryGetValue(member, out var property) != true) continue;
-                    switch (property)
-                    {
-                        case OpenApiSchema inline: inline.Description = text; break;
-                        case OpenApiSchemaReference reference: reference.Description = text; break;
-                    }
-                }
-            }
-            SetEnum(schemas, "Order", "status", OrderStatuses);
-            SetEnum(schemas, "CallbackResult", "status", OrderStatuses);
-            if (schemas.TryGetValue("MidtransNotification", out var notification) && notification is OpenApiSchema n)
-            {
-                n.Required = new HashSet<string> { "order_id", "status_code", "gross_amount", "signature_key", "transaction_status" };
+                if (text.DescribeSchemas is { } describe && described.Add(describe)) describe(schemas);
             }
             if (schemas.TryGetValue(SchemaNames[typeof(ProblemDetails)], out var problem) && problem is OpenApiSchema p)
             {
@@ -276,15 +212,6 @@ internal static class OpenApiDocumentation
 
             **Operations.** Prometheus metrics are at `/metrics` (text format, not described here).
             """;
-
-        private static void SetEnum(IDictionary<string, IOpenApiSchema> schemas, string schemaName, string member, string[] values)
-        {
-            if (schemas.TryGetValue(schemaName, out var found) && found is OpenApiSchema schema
-                && schema.Properties?.TryGetValue(member, out var property) == true && property is OpenApiSchema inline)
-            {
-                inline.Enum = values.Select(v => (JsonNode)JsonValue.Create(v)).ToList();
-            }
-        }
 
         /// <summary>The members Problems adds to RFC 9457's: the stable code, the trace id, and validation errors.</summary>
         private static void DescribeProblem(OpenApiSchema problem)
