@@ -67,7 +67,7 @@ internal static partial class CallbackEndpoints
             LogRejected(loggers.CreateLogger(PaymentNotifications.LogCategory), notification.OrderId,
                 notification.SignatureKey is null ? "missing signature" : "invalid signature");
             activity?.SetTag("callback.outcome", "invalid_signature");
-            return Problems.Create(401, "invalid_signature", "The notification's signature is missing or wrong.",
+            return Problems.Of(401, "invalid_signature",
                 "signature_key must be SHA-512(order_id + status_code + gross_amount + server key).");
         }
         if (string.IsNullOrEmpty(notification.TransactionStatus))
@@ -82,9 +82,9 @@ internal static partial class CallbackEndpoints
         {
             NotificationOutcome.Handled => TypedResults.Ok(new CallbackEnvelope(
                 new CallbackResult(result.OrderId, result.OrderStatus!, result.Changed))),
-            NotificationOutcome.UnknownOrder => Problems.Create(404, "unknown_order", "No such order.",
+            NotificationOutcome.UnknownOrder => Problems.Of(404, "unknown_order",
                 $"Order '{notification.OrderId}' does not exist here."),
-            NotificationOutcome.AmountMismatch => Problems.Create(422, "amount_mismatch", "The amount does not match the order.",
+            NotificationOutcome.AmountMismatch => Problems.Of(422, "amount_mismatch",
                 $"gross_amount {notification.GrossAmount} is not the order's total {result.Total}."),
             _ => throw new InvalidOperationException($"Unhandled outcome {result.Outcome}"),
         };

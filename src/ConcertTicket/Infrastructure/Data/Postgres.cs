@@ -55,8 +55,7 @@ internal static class Postgres
     /// <summary>
     /// A sale starts with an empty orders table. Prepared statements switch to a generic plan after five runs, and
     /// with statistics that say "empty" that plan reads the whole table for every keyed lookup; the plan is kept
-    /// while the table grows, so each order cost more than the last (a benchmark read 495 million rows of orders
-    /// in a few minutes). Every statement of the service has an index to use, so the planner is told to avoid
+    /// while the table grows, so each order costs more than the last (docs/benchmarks.md). Every statement of the service has an index to use, so the planner is told to avoid
     /// sequential scans; where no index fits it still scans.
     /// </summary>
     internal const string NoSequentialScans = "-c enable_seqscan=off";

@@ -6,8 +6,7 @@ namespace ConcertTicket.Infrastructure;
 /// <summary>
 /// Sends what concurrent requests hand in at the same time to PostgreSQL in one statement. On a small machine a
 /// statement's round trip (two process wake-ups, the protocol, a transaction and its commit) cost PostgreSQL more CPU
-/// than the row it changes: one statement per order for the Virtual Account alone took a quarter of the sale's
-/// throughput (docs/benchmarks.md). One batch is written at a time; an item that comes while none is running starts
+/// than the row it changes (measured in docs/benchmarks.md). One batch is written at a time; an item that comes while none is running starts
 /// one at once, so a quiet service adds no wait, and the items that come while one runs go together in the next.
 /// Each caller still waits for its own result, and a failed statement fails each of its callers as it would have
 /// failed alone. The writer runs outside any request's context: each batch is a trace of its own (an activity named
