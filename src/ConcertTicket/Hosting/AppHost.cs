@@ -1,8 +1,11 @@
 using ConcertTicket.Categories;
+using ConcertTicket.CheckIn;
 using ConcertTicket.Expiry;
 using ConcertTicket.Infrastructure;
 using ConcertTicket.Orders;
 using ConcertTicket.Payments;
+using ConcertTicket.TicketEmail;
+using ConcertTicket.Tickets;
 
 namespace ConcertTicket.Hosting;
 
@@ -39,6 +42,8 @@ internal static class AppHost
         app.MapCategories();
         app.MapOrders();
         app.MapPaymentCallbacks();
+        app.MapTickets();
+        app.MapCheckIn();
         app.MapHealth();
         app.MapMetrics();
         app.MapApiDocumentation();
@@ -78,6 +83,9 @@ internal static class AppHost
         builder.AddOrders();
         builder.AddPayments(withVoidWorker: withWorkers);
         builder.AddPaymentGatewayMetrics();
+        builder.AddTickets();
+        builder.AddCheckIn();
+        builder.AddTicketEmail(withWorker: withWorkers);
         if (withWorkers) builder.AddExpiry();
     }
 }

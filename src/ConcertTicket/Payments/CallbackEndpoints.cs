@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using ConcertTicket.Infrastructure;
 using ConcertTicket.Orders;
+using ConcertTicket.Tickets;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -39,7 +40,7 @@ internal static partial class CallbackEndpoints
 
     private static async Task<Results<Ok<CallbackEnvelope>, ProblemHttpResult>> HandleAsync(
         HttpRequest request, OrderStore orders, PaymentStore payments, IOptions<PaymentOptions> options,
-        IOptions<ApiOptions> apiOptions, OrderMetrics metrics, ILoggerFactory loggers, CancellationToken ct)
+        IOptions<ApiOptions> apiOptions, OrderMetrics metrics, TicketRevocation revocation, ILoggerFactory loggers, CancellationToken ct)
     {
         var logger = loggers.CreateLogger("ConcertTicket.Payments.Callback");
         var (document, problem) = await JsonBody.ReadAsync(request, apiOptions, ct);
@@ -114,6 +115,14 @@ internal static partial class CallbackEndpoints
                     metrics.Cancelled(order.CategoryId, "gateway_" + status);
                 }
                 activity?.SetTag("callback.outcome", changed ? "cancelled" : "no_change");
+            }
+            else if (TicketRevocation.IsMoneyReturned(status) && order.Status == OrderStatus.Paid)
+            {
+                // Money back for a paid order: its ticket is revoked and its seat goes back on sale (Tickets/TicketRevocation).
+                changed = await revocation.RefundAsync(orderId, status, ct) is not null;
+                if (changed) now = OrderStatus.Refunded;
+                else now = await payments.GetStatusAsync(orderId, ct) ?? now;
+                activity?.SetTag("callback.outcome", changed ? "refunded" : "no_change");
             }
             else if (status is "refund" or "partial_refund")
             {
