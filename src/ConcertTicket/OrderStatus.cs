@@ -20,4 +20,7 @@ internal static class OrderStatus
 
     /// <summary>Money arrived after the hold ended and no seat was left to give: the fan must be refunded.</summary>
     public const string RefundRequired = "refund_required";
+
+    /// <summary>Paid, then refunded or charged back: the ticket is revoked and the seat went back on sale.</summary>
+    public const string Refunded = "refunded";
 }

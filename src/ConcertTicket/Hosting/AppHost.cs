@@ -1,8 +1,11 @@
 using ConcertTicket.Categories;
+using ConcertTicket.CheckIn;
 using ConcertTicket.Expiry;
 using ConcertTicket.Infrastructure;
 using ConcertTicket.Orders;
 using ConcertTicket.Payments;
+using ConcertTicket.TicketEmail;
+using ConcertTicket.Tickets;
 
 namespace ConcertTicket.Hosting;
 
@@ -37,6 +40,8 @@ internal static class AppHost
         app.MapCategories();
         app.MapOrders();
         app.MapPaymentCallbacks();
+        app.MapTickets();
+        app.MapCheckIn();
         app.MapHealth();
         app.MapMetrics();
         app.MapApiDocumentation();
@@ -77,5 +82,8 @@ internal static class AppHost
         builder.AddOrders();
         builder.AddPayments(withVoidWorker: withWorkers);
         builder.AddExpiry(withWorker: withWorkers);
+        builder.AddTickets();
+        builder.AddCheckIn();
+        builder.AddTicketEmail(withWorker: withWorkers);
     }
 }

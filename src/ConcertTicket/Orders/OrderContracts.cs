@@ -12,6 +12,7 @@ internal sealed record OrderView(
     int CategoryId,
     SeatView? Seat,
     DateTimeOffset ExpiresAt,
-    DateTimeOffset? PaidAt);
+    DateTimeOffset? PaidAt,
+    Tickets.TicketLink? Ticket = null);
 
 internal sealed record OrderEnvelope(OrderView Data);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ConcertTicket.Infrastructure;
 using ConcertTicket.Payments;
+using ConcertTicket.Tickets;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -112,12 +113,13 @@ internal static class OrderEndpoints
             "The order was cancelled and its seat released; try again shortly.");
     }
 
-    private static async Task<Results<Ok<OrderEnvelope>, ProblemHttpResult>> GetAsync(string id, OrderStore store, CancellationToken ct)
+    private static async Task<Results<Ok<OrderEnvelope>, ProblemHttpResult>> GetAsync(string id, OrderStore store,
+        TicketStore tickets, CancellationToken ct)
     {
         var order = Guid.TryParse(id, out var orderId) ? await store.GetAsync(orderId, ct) : null;
         return order is null
             ? Problems.Of(404, "unknown_order", $"Order '{id}' does not exist.")
-            : TypedResults.Ok(new OrderEnvelope(order.ToView()));
+            : TypedResults.Ok(new OrderEnvelope(order.ToView() with { Ticket = await tickets.LinkForOrderAsync(order, ct) }));
     }
 
     /// <summary>Field by field, so that each mistake gets its own message.</summary>

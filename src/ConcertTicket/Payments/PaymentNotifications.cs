@@ -1,5 +1,6 @@
 using System.Globalization;
 using ConcertTicket.Infrastructure;
+using ConcertTicket.Tickets;
 
 namespace ConcertTicket.Payments;
 
@@ -25,7 +26,7 @@ internal sealed record NotificationResult(
 /// Idempotent and order-proof: a late pending or expire never undoes a settlement, and a repeat changes nothing.
 /// </summary>
 internal sealed partial class PaymentNotifications(
-    PaymentStore payments, IOrderCancellation orders, PaymentMetrics metrics, ILoggerFactory loggers)
+    PaymentStore payments, IOrderCancellation orders, TicketRevocation revocation, PaymentMetrics metrics, ILoggerFactory loggers)
 {
     private readonly ILogger _logger = loggers.CreateLogger(LogCategory);
 
@@ -82,6 +83,13 @@ internal sealed partial class PaymentNotifications(
             changed = await orders.CancelAsync(orderId, order.CategoryId, transactionStatus, ct);
             if (changed) orderStatus = OrderStatus.Cancelled;
             effect = changed ? "cancelled" : "no_change";
+        }
+        else if (TicketRevocation.IsMoneyReturned(transactionStatus) && order.Status == OrderStatus.Paid)
+        {
+            // Money back for a paid order: its ticket is revoked and its seat goes back on sale (Tickets/TicketRevocation).
+            changed = await revocation.RefundAsync(orderId, transactionStatus, ct) is not null;
+            orderStatus = changed ? OrderStatus.Refunded : await payments.GetStatusAsync(orderId, ct) ?? orderStatus;
+            effect = changed ? "refunded" : "no_change";
         }
         else if (transactionStatus is "refund" or "partial_refund")
         {

@@ -78,7 +78,14 @@ internal sealed class PaymentStore
             SET status = 'paid', paid_at = now(), gateway_transaction_id = coalesce(r.transaction_id, o.gateway_transaction_id)
             FROM request r JOIN current c ON c.id = r.id
             WHERE o.id = ANY ($1) AND o.id = r.id AND o.status = 'pending' AND c.total = r.amount
-            RETURNING o.id
+            RETURNING o.id, o.seat_id
+        ),
+        -- The ticket and its e-mail's outbox row, in the transaction that pays the order (Tickets/, TicketEmail/).
+        ticket AS (
+            INSERT INTO tickets (id, order_id, seat_id) SELECT gen_random_uuid(), id, seat_id FROM paid RETURNING id
+        ),
+        ticket_email AS (
+            INSERT INTO ticket_emails (ticket_id) SELECT id FROM ticket
         )
         SELECT c.id, c.total, c.status, c.category_id, c.id IN (SELECT id FROM paid) FROM current c
         """;
@@ -115,7 +122,16 @@ internal sealed class PaymentStore
                 gateway_transaction_id = coalesce($2, o.gateway_transaction_id)
             FROM target LEFT JOIN claimed ON true
             WHERE o.id = $1 AND o.id = target.id
-            RETURNING o.status
+            RETURNING o.status, o.seat_id
+        ),
+        -- The ticket and its e-mail's outbox row when the late money got a seat (Tickets/, TicketEmail/).
+        ticket AS (
+            INSERT INTO tickets (id, order_id, seat_id)
+            SELECT gen_random_uuid(), $1, seat_id FROM settled WHERE status = 'paid'
+            RETURNING id
+        ),
+        ticket_email AS (
+            INSERT INTO ticket_emails (ticket_id) SELECT id FROM ticket
         )
         SELECT status FROM settled
         """;

@@ -57,10 +57,26 @@ public sealed class LiveServers : IAsyncLifetime
         $"--Payment:ServerKey={ServerKey}",
         "--Payment:Fake:LatencyMs=0",
         "--Logging:LogLevel:Default=Warning",
+        $"--Tickets:SigningKey={TicketSigningKey}",
+        $"--CheckIn:Gates:north={NorthGateToken}",
+        $"--CheckIn:Gates:south={SouthGateToken}",
         .. extra,
     ];
 
     public const string ServerKey = "test-server-key";
+
+    /// <summary>A P-256 key made for this test run, as the service reads it (PKCS#8 PEM).</summary>
+    public static readonly string TicketSigningKey = NewTicketKey();
+
+    public const string NorthGateToken = "north-gate-token-for-tests";
+
+    public const string SouthGateToken = "south-gate-token-for-tests";
+
+    public static string NewTicketKey()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        return key.ExportPkcs8PrivateKeyPem();
+    }
 
     public async Task DisposeAsync()
     {

@@ -53,7 +53,7 @@ internal static class Sale
     /// <summary>
     /// The inventory invariants, over the whole database: per category free + held + sold = capacity; every
     /// pending or paid order holds exactly its own seat; no seat is held by an order that ended; at most one
-    /// active order per email.
+    /// active order per email; every paid order has a ticket and only paid orders have a usable one.
     /// </summary>
     public static async Task AssertInvariantsAsync(NpgsqlDataSource db)
     {
@@ -106,6 +106,16 @@ internal static class Sale
             ) e
             """);
         if (twoActive > 0) violations.Add($"{twoActive} emails have more than one active order");
+        var ticketless = await ScalarAsync<long>(db, """
+            SELECT count(*) FROM orders o
+            WHERE o.status = 'paid' AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.order_id = o.id AND t.status <> 'revoked')
+            """);
+        if (ticketless > 0) violations.Add($"{ticketless} paid orders have no ticket");
+        var unpaidTickets = await ScalarAsync<long>(db, """
+            SELECT count(*) FROM tickets t JOIN orders o ON o.id = t.order_id
+            WHERE t.status <> 'revoked' AND o.status <> 'paid'
+            """);
+        if (unpaidTickets > 0) violations.Add($"{unpaidTickets} tickets are valid for orders that are not paid");
         Assert.True(violations.Count == 0, string.Join("\n", violations));
     }
 }

@@ -1,0 +1,213 @@
+using ConcertTicket.Infrastructure;
+using ConcertTicket.Tickets;
+using MailKit;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace ConcertTicket.TicketEmail;
+
+/// <summary>
+/// Sends the ticket e-mails of the outbox (ticket_emails, written by the pay statement), over one SMTP connection
+/// per pass. Rows are leased with SKIP LOCKED, so several workers never take the same e-mail; a row is marked sent
+/// right after the SMTP server accepts it. A crash between that acceptance and the mark sends the e-mail again
+/// when the lease runs out: one duplicate at most, with the same Message-ID. Failures are retried with a doubling
+/// delay and parked after Email:MaxAttempts.
+/// </summary>
+internal sealed partial class TicketEmailWorker(
+    NpgsqlDataSource dataSource,
+    TicketStore tickets,
+    IOptions<EmailOptions> options,
+    TicketEmailMetrics metrics,
+    TimeProvider time,
+    ILogger<TicketEmailWorker> logger) : BackgroundService
+{
+    /// <summary>A lease outlasts a pass: the pass stops sending at half of it and hands the rest back.</summary>
+    internal static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+
+    internal const string LeaseSql = """
+        UPDATE ticket_emails SET attempts = attempts + 1, next_attempt_at = now() + interval '2 minutes'
+        WHERE ticket_id = ANY (ARRAY (
+            SELECT ticket_id FROM ticket_emails WHERE next_attempt_at <= now() AND sent_at IS NULL
+            ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
+        ))
+        RETURNING ticket_id, attempts
+        """;
+
+    internal const string SentSql = "UPDATE ticket_emails SET sent_at = now(), last_error = NULL WHERE ticket_id = $1";
+
+    /// <summary>Backoff doubles from Email:RetryBaseSeconds up to an hour; after MaxAttempts the row is parked.</summary>
+    internal const string RetrySql = """
+        UPDATE ticket_emails SET last_error = $2,
+            next_attempt_at = CASE WHEN attempts >= $3 THEN 'infinity'
+                                   ELSE now() + make_interval(secs => least($4 * power(2, attempts - 1), 3600)) END
+        WHERE ticket_id = ANY ($1)
+        RETURNING ticket_id, attempts, next_attempt_at = 'infinity'
+        """;
+
+    /// <summary>Leased rows this pass did not get to: due again now, the attempt not counted.</summary>
+    internal const string ReleaseSql = """
+        UPDATE ticket_emails SET attempts = attempts - 1, next_attempt_at = now()
+        WHERE ticket_id = ANY ($1) AND sent_at IS NULL
+        """;
+
+    /// <summary>A ticket revoked before its e-mail went out: parked, never sent.</summary>
+    internal const string SkipSql = """
+        UPDATE ticket_emails SET next_attempt_at = 'infinity', last_error = 'ticket revoked before its e-mail was sent'
+        WHERE ticket_id = ANY ($1)
+        """;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
+        do
+        {
+            try
+            {
+                while (await RunOnceAsync(stoppingToken) == options.Value.BatchSize)
+                {
+                }
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogFailed(logger, e.Message);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <returns>How many e-mails were leased (sent, failed or handed back).</returns>
+    public async Task<int> RunOnceAsync(CancellationToken ct)
+    {
+        var o = options.Value;
+        var started = time.GetTimestamp();
+        var leased = new Dictionary<Guid, int>();
+        await using (var lease = dataSource.CreateCommand(LeaseSql))
+        {
+            lease.Parameters.Add(new NpgsqlParameter<int> { TypedValue = o.BatchSize });
+            await using var reader = await lease.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) leased[reader.GetGuid(0)] = reader.GetInt32(1);
+        }
+        if (leased.Count == 0) return 0;
+
+        var rows = await tickets.GetManyAsync([.. leased.Keys], ct);
+        var revoked = rows.Where(r => r.Status == TicketStatus.Revoked).Select(r => r.Id).ToArray();
+        if (revoked.Length > 0) await ExecuteAsync(SkipSql, revoked, ct);
+        var pending = new Queue<TicketRow>(rows.Where(r => r.Status != TicketStatus.Revoked));
+
+        using var client = new SmtpClient { Timeout = o.Smtp.TimeoutSeconds * 1000 };
+        try
+        {
+            await ConnectAsync(client, o, ct);
+        }
+        catch (Exception e) when (IsSmtpFailure(e))
+        {
+            LogUnreachable(logger, o.Smtp.Host, o.Smtp.Port, e.Message);
+            metrics.Failed("connect", pending.Count);
+            await RetryAsync([.. pending.Select(r => r.Id)], "connect: " + e.Message, ct);
+            return leased.Count;
+        }
+
+        while (pending.TryDequeue(out var ticket))
+        {
+            if (time.GetElapsedTime(started) > Lease / 2)
+            {
+                await ExecuteAsync(ReleaseSql, [ticket.Id, .. pending.Select(r => r.Id)], ct);
+                break;
+            }
+            try
+            {
+                if (!client.IsConnected) await ConnectAsync(client, o, ct);
+                var code = await tickets.EnsureCodeAsync(ticket, ct);
+                await client.SendAsync(TicketEmailMessage.Create(ticket, code, o), ct);
+            }
+            catch (Exception e) when (IsSmtpFailure(e))
+            {
+                metrics.Failed("send");
+                await RetryAsync([ticket.Id], e.Message, ct);
+                continue;
+            }
+            await ExecuteAsync(SentSql, ticket.Id, ct);
+            metrics.Sent(ticket.PaidAt is { } paid ? time.GetUtcNow() - paid : TimeSpan.Zero);
+        }
+        if (client.IsConnected)
+        {
+            try
+            {
+                await client.DisconnectAsync(quit: true, ct);
+            }
+            catch (Exception e) when (IsSmtpFailure(e))
+            {
+                // Every e-mail of the pass is already accepted or retried; a failed QUIT loses nothing.
+            }
+        }
+        return leased.Count;
+    }
+
+    private static async Task ConnectAsync(SmtpClient client, EmailOptions o, CancellationToken ct)
+    {
+        await client.ConnectAsync(o.Smtp.Host ?? "", o.Smtp.Port, Enum.Parse<SecureSocketOptions>(o.Smtp.Security, ignoreCase: true), ct);
+        if (!string.IsNullOrEmpty(o.Smtp.Username)) await client.AuthenticateAsync(o.Smtp.Username, o.Smtp.Password ?? "", ct);
+    }
+
+    private static bool IsSmtpFailure(Exception e) =>
+        e is IOException or System.Net.Sockets.SocketException or SmtpCommandException or SmtpProtocolException
+            or ServiceNotConnectedException or ServiceNotAuthenticatedException or AuthenticationException
+            or SslHandshakeException or TimeoutException or OperationCanceledException { CancellationToken.IsCancellationRequested: false };
+
+    private async Task RetryAsync(Guid[] ids, string error, CancellationToken ct)
+    {
+        if (ids.Length == 0) return;
+        var o = options.Value;
+        await using var retry = dataSource.CreateCommand(RetrySql);
+        retry.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
+        retry.Parameters.Add(new NpgsqlParameter<string> { TypedValue = error.Length > 500 ? error[..500] : error });
+        retry.Parameters.Add(new NpgsqlParameter<int> { TypedValue = o.MaxAttempts });
+        retry.Parameters.Add(new NpgsqlParameter<double> { TypedValue = o.RetryBaseSeconds });
+        await using var reader = await retry.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            if (!reader.GetBoolean(2)) continue;
+            metrics.Parked();
+            LogParked(logger, reader.GetGuid(0), reader.GetInt32(1), error);
+        }
+    }
+
+    private async Task ExecuteAsync(string sql, Guid[] ids, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private async Task ExecuteAsync(string sql, Guid id, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+        // Not cancelled with the pass: the server has accepted the e-mail, and forgetting that sends it twice.
+        await command.ExecuteNonQueryAsync(CancellationToken.None);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ticket e-mail pass failed, retrying: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SMTP server {Host}:{Port} unreachable, ticket e-mails retried later: {Reason}")]
+    private static partial void LogUnreachable(ILogger logger, string? host, int port, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Gave up sending the e-mail of ticket {TicketId} after {Attempts} attempts (parked): {Reason}")]
+    private static partial void LogParked(ILogger logger, Guid ticketId, int attempts, string reason);
+}
+
+internal static class TicketEmailSetup
+{
+    public static IHostApplicationBuilder AddTicketEmail(this IHostApplicationBuilder builder, bool withWorker)
+    {
+        builder.Services.AddValidatedOptions<EmailOptions>(EmailOptions.Section, o => o.Validate());
+        builder.Services.AddSingleton<TicketEmailMetrics>();
+        builder.Services.AddSingleton<TicketEmailWorker>();
+        var enabled = builder.Configuration.GetSection(EmailOptions.Section).Get<EmailOptions>()?.IsEnabled ?? false;
+        if (withWorker && enabled) builder.Services.AddHostedService(sp => sp.GetRequiredService<TicketEmailWorker>());
+        return builder;
+    }
+}

@@ -1,0 +1,99 @@
+using ConcertTicket.Infrastructure;
+using Npgsql;
+
+namespace ConcertTicket.Tickets;
+
+internal static class TicketStatus
+{
+    public const string Valid = "valid";
+    public const string CheckedIn = "checked_in";
+    public const string Revoked = "revoked";
+}
+
+/// <summary>A ticket with its seat, concert and holder; Code is null until the ticket is first read.</summary>
+internal sealed record TicketRow(
+    Guid Id, Guid OrderId, string? Code, string Status, DateTimeOffset IssuedAt, DateTimeOffset? CheckedInAt,
+    string? CheckedInGate, string Concert, string Category, int Row, int Column, string Email, DateTimeOffset? PaidAt)
+{
+    public TicketClaims Claims => new(Id, OrderId, Concert, Category, Row, Column, IssuedAt);
+}
+
+/// <summary>
+/// The SQL of tickets. Tickets are created by the pay statements (PaymentStore.PaySql, SettleLateSql); this store
+/// reads them and gives each its code once: the first reader signs it and keeps it with
+/// <c>WHERE code IS NULL</c>, so a racing reader finds the winner's code.
+/// </summary>
+internal sealed class TicketStore(NpgsqlDataSource dataSource, PostgresDeadline deadline, TicketCode codes)
+{
+    internal const string SelectSql = """
+        SELECT t.id, t.order_id, t.code, t.status, t.issued_at, t.checked_in_at, t.checked_in_gate,
+               co.name, ca.name, s.row_no, s.col_no, o.email, o.paid_at
+        FROM tickets t
+        JOIN seats s ON s.id = t.seat_id
+        JOIN categories ca ON ca.id = s.category_id
+        JOIN concerts co ON co.id = ca.concert_id
+        JOIN orders o ON o.id = t.order_id
+        """;
+
+    internal const string ByOrderSql = SelectSql + " WHERE t.order_id = $1";
+
+    internal const string ByIdSql = SelectSql + " WHERE t.id = $1";
+
+    internal const string ByIdsSql = SelectSql + " WHERE t.id = ANY ($1)";
+
+    internal const string SaveCodeSql = "UPDATE tickets SET code = $2 WHERE id = $1 AND code IS NULL RETURNING code";
+
+    internal const string CodeSql = "SELECT code FROM tickets WHERE id = $1";
+
+    public Task<TicketRow?> GetByOrderAsync(Guid orderId, CancellationToken ct) =>
+        deadline.RunAsync(token => SingleAsync(ByOrderSql, orderId, token), ct);
+
+    public Task<TicketRow?> GetAsync(Guid ticketId, CancellationToken ct) =>
+        deadline.RunAsync(token => SingleAsync(ByIdSql, ticketId, token), ct);
+
+    public async Task<List<TicketRow>> GetManyAsync(Guid[] ticketIds, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(ByIdsSql);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ticketIds });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var rows = new List<TicketRow>(ticketIds.Length);
+        while (await reader.ReadAsync(ct)) rows.Add(Read(reader));
+        return rows;
+    }
+
+    /// <summary>The ticket's code, signing and keeping it if nobody has yet.</summary>
+    public async Task<string> EnsureCodeAsync(TicketRow ticket, CancellationToken ct)
+    {
+        if (ticket.Code is not null) return ticket.Code;
+        var signed = codes.Sign(ticket.Claims);
+        return await deadline.RunAsync(async token =>
+        {
+            await using (var save = dataSource.CreateCommand(SaveCodeSql))
+            {
+                save.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = ticket.Id });
+                save.Parameters.Add(new NpgsqlParameter<string> { TypedValue = signed });
+                if (await save.ExecuteScalarAsync(token) is string saved) return saved;
+            }
+            // Another reader kept its code first; a new statement sees its commit.
+            await using var read = dataSource.CreateCommand(CodeSql);
+            read.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = ticket.Id });
+            return (string)(await read.ExecuteScalarAsync(token))!;
+        }, ct);
+    }
+
+    private async Task<TicketRow?> SingleAsync(string sql, Guid id, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? Read(reader) : null;
+    }
+
+    private static TicketRow Read(NpgsqlDataReader r) => new(
+        r.GetGuid(0), r.GetGuid(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetString(3),
+        r.GetFieldValue<DateTimeOffset>(4),
+        r.IsDBNull(5) ? null : r.GetFieldValue<DateTimeOffset>(5),
+        r.IsDBNull(6) ? null : r.GetString(6),
+        r.GetString(7), r.GetString(8), r.GetInt32(9), r.GetInt32(10), r.GetString(11),
+        r.IsDBNull(12) ? null : r.GetFieldValue<DateTimeOffset>(12));
+}
