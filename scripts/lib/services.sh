@@ -5,6 +5,14 @@ PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail 
 
 say() { printf '%s\n' "$*" >&2; }
 
+# new_ticket_key: a fresh P-256 private key as PKCS#8 PEM, the form Tickets:SigningKey takes (outside Development
+# the service refuses to start without one).
+new_ticket_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null; }
+
+# Every service a script of this repository starts signs tickets with the caller's key, or with one made for this
+# run (scripts/run.sh keeps its own in .data/ so tickets stay valid across restarts).
+if [ -z "${Tickets__SigningKey:-}" ]; then Tickets__SigningKey=$(new_ticket_key); export Tickets__SigningKey; fi
+
 # Installs the Debian packages for PostgreSQL and Redis (and procps: the fault suite stops processes with pgrep and
 # kill) when they are missing and we are root with apt-get; otherwise says exactly what to install.
 ensure_servers_installed() {

@@ -29,9 +29,10 @@ internal sealed class TicketRevocation(NpgsqlDataSource dataSource, PostgresDead
             RETURNING id
         ),
         freed AS (
-            UPDATE seats SET order_id = NULL
-            WHERE order_id = $1 AND order_id = (SELECT id FROM target)
-            RETURNING id
+            UPDATE seats s SET order_id = NULL
+            FROM target JOIN orders o ON o.id = target.id
+            WHERE o.id = $1 AND s.id = o.seat_id AND s.order_id = $1
+            RETURNING s.id
         ),
         refunded AS (
             UPDATE orders o SET status = 'refunded', ended_at = now(), refund_status = $2,

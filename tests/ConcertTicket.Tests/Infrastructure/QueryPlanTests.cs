@@ -2,7 +2,10 @@ using System.Text.RegularExpressions;
 using ConcertTicket.Expiry;
 using ConcertTicket.Infrastructure;
 using ConcertTicket.Orders;
+using ConcertTicket.CheckIn;
 using ConcertTicket.Payments;
+using ConcertTicket.TicketEmail;
+using ConcertTicket.Tickets;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
@@ -34,6 +37,18 @@ public sealed partial class QueryPlanTests(LiveServers stack)
         { "lease voids", GatewayVoidWorker.LeaseSql, "int" },
         { "void done", GatewayVoidWorker.DoneSql, "uuid" },
         { "void retry", GatewayVoidWorker.RetrySql, "uuid, int, text, int" },
+        { "ticket by order", TicketStore.ByOrderSql, "uuid" },
+        { "ticket by id", TicketStore.ByIdSql, "uuid" },
+        { "tickets by ids", TicketStore.ByIdsSql, "uuid[]" },
+        { "save ticket code", TicketStore.SaveCodeSql, "uuid, text" },
+        { "refund revokes", TicketRevocation.RefundSql, "uuid, text" },
+        { "check in", CheckInStore.AdmitSql, "uuid, text, text" },
+        { "check-in states", CheckInStore.StateSql, "uuid[]" },
+        { "check in batch", CheckInStore.AdmitBatchSql, "uuid[], text[], timestamptz[], text[]" },
+        { "lease ticket emails", TicketEmailWorker.LeaseSql, "int" },
+        { "ticket email sent", TicketEmailWorker.SentSql, "uuid" },
+        { "ticket email retry", TicketEmailWorker.RetrySql, "uuid[], text, int, float8" },
+        { "ticket email release", TicketEmailWorker.ReleaseSql, "uuid[]" },
     };
 
     [Theory]
@@ -47,7 +62,9 @@ public sealed partial class QueryPlanTests(LiveServers stack)
 
         Assert.False(plan.Contains("Seq Scan on orders", StringComparison.Ordinal)
             || plan.Contains("Seq Scan on seats", StringComparison.Ordinal)
-            || plan.Contains("Seq Scan on gateway_voids", StringComparison.Ordinal),
+            || plan.Contains("Seq Scan on gateway_voids", StringComparison.Ordinal)
+            || plan.Contains("Seq Scan on tickets", StringComparison.Ordinal)
+            || plan.Contains("Seq Scan on ticket_emails", StringComparison.Ordinal),
             $"{name}: generic plan scans a whole table:\n{plan}");
         var wholeIndexReads = FullIndexScans(plan);
         Assert.True(wholeIndexReads.Count == 0,
@@ -98,7 +115,7 @@ public sealed partial class QueryPlanTests(LiveServers stack)
 
     private static int Indent(string line) => line.Length - line.TrimStart().Length;
 
-    [GeneratedRegex(@"^Index (Only )?Scan using \S+ on (orders|seats|gateway_voids)\b")]
+    [GeneratedRegex(@"^Index (Only )?Scan using \S+ on (orders|seats|gateway_voids|tickets|ticket_emails)\b")]
     private static partial Regex IndexScanOfSaleTable();
 
     [Fact]
