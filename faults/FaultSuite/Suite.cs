@@ -78,6 +78,7 @@ internal sealed class Suite(SuiteOptions options, MidtransStandIn gateway, Servi
         Log($"fault suite ({options.Profile.Name}): {options.Vus} VUs, hold {SuiteOptions.HoldSeconds} s, gateway timeout {SuiteOptions.GatewayTimeoutSeconds} s; logs in {options.OutDir}");
         await AddSmallCategoryAsync(options.PostgresConnectionString);
         await using var gateway = await MidtransStandIn.StartAsync();
+        gateway.SlowDelay = SuiteOptions.GatewayDelay;
         var service = new ServiceProcess(options, "serve-all", FreePort(), ServiceEnvironment(options, gateway.BaseUrl));
         var started = await service.StartAsync(TimeSpan.FromSeconds(90));
         Log($"service up at {service.BaseUrl} in {started.TotalSeconds:0.0} s (pid {service.ProcessId})");

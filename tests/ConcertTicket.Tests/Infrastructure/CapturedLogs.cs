@@ -1,14 +1,35 @@
 using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using ConcertTicket.Infrastructure;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ConcertTicket.Tests.Infrastructure;
 
-/// <summary>Every log entry an app writes, as text: message, state values, scopes and exception.</summary>
-internal sealed class CapturedLogs : ILoggerProvider
+/// <summary>
+/// Every entry an app logs, kept two ways: as the line the console would write (the same formatter; the console
+/// itself writes to the process's stdout, which tests cannot share), and as raw text (message, every state value,
+/// scope and exception, before any formatting), for checks that nothing secret reaches a log at all.
+/// </summary>
+internal sealed class CapturedLogs : ILoggerProvider, ISupportExternalScope
 {
-    public ConcurrentQueue<string> Entries { get; } = new();
+    private readonly JsonLinesFormatter _formatter = new();
+    private readonly ConcurrentQueue<string> _lines = new();
+    private readonly ConcurrentQueue<string> _texts = new();
+    private IExternalScopeProvider? _scopes;
+
+    /// <summary>Each entry as the console writes it: one JSON object per line.</summary>
+    public IReadOnlyList<string> Lines => [.. _lines];
+
+    public IEnumerable<JsonElement> Entries => Lines.Select(l => JsonDocument.Parse(l).RootElement.Clone());
+
+    /// <summary>Each entry unformatted: level, category, message, state values, scopes and exception.</summary>
+    public IReadOnlyList<string> Texts => [.. _texts];
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
 
     public void Dispose()
     {
@@ -16,18 +37,22 @@ internal sealed class CapturedLogs : ILoggerProvider
 
     private sealed class Logger(CapturedLogs owner, string category) : ILogger
     {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull
-        {
-            owner.Entries.Enqueue($"{category} scope: {state}");
-            return null;
-        }
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => owner._scopes?.Push(state);
 
-        public bool IsEnabled(LogLevel logLevel) => true;
+        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            var values = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(" ", pairs.Select(p => $"{p.Key}={p.Value}")) : "";
-            owner.Entries.Enqueue($"{logLevel} {category} {formatter(state, exception)} {values} {exception}");
+            using var writer = new StringWriter();
+            owner._formatter.Write(new LogEntry<TState>(logLevel, category, eventId, state, exception, formatter), owner._scopes, writer);
+            foreach (var line in writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)) owner._lines.Enqueue(line);
+
+            var text = new StringBuilder($"{logLevel} {category} {formatter(state, exception)} {Values(state)}");
+            owner._scopes?.ForEachScope((scope, b) => b.Append(" scope: ").Append(scope).Append(' ').Append(Values(scope)), text);
+            owner._texts.Enqueue(text.Append(' ').Append(exception).ToString());
         }
+
+        private static string Values(object? state) =>
+            state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(" ", pairs.Select(p => $"{p.Key}={p.Value}")) : "";
     }
 }

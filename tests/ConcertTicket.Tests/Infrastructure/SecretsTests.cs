@@ -37,9 +37,9 @@ public sealed class SecretsTests(LiveServers stack)
         bodies.Add(await failed.Content.ReadAsStringAsync());
         bodies.Add(await (await app.Client.GetAsync("/openapi/v1.json")).Content.ReadAsStringAsync());
 
-        Assert.NotEmpty(logs.Entries);
+        Assert.NotEmpty(logs.Texts);
         Assert.Contains(midtrans.Requests, r => r.Headers["Authorization"] == "Basic " + basicAuth);
-        foreach (var text in logs.Entries.Concat(bodies))
+        foreach (var text in logs.Texts.Concat(bodies))
         {
             Assert.DoesNotContain(serverKey, text, StringComparison.Ordinal);
             Assert.DoesNotContain(basicAuth, text, StringComparison.Ordinal);

@@ -18,43 +18,6 @@ using OpenTelemetry.Trace;
 
 namespace ConcertTicket.Tests.Observability;
 
-/// <summary>
-/// Every line the app logs, written by the same formatter the console uses (the console itself writes to the
-/// process's stdout, which tests cannot share).
-/// </summary>
-internal sealed class CapturedLogs : ILoggerProvider, ISupportExternalScope
-{
-    private readonly JsonLinesFormatter _formatter = new();
-    private readonly ConcurrentQueue<string> _lines = new();
-    private IExternalScopeProvider? _scopes;
-
-    public IReadOnlyList<string> Lines => [.. _lines];
-
-    public IEnumerable<JsonElement> Entries => Lines.Select(l => JsonDocument.Parse(l).RootElement.Clone());
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(CapturedLogs owner, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => owner._scopes?.Push(state);
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            using var writer = new StringWriter();
-            owner._formatter.Write(new LogEntry<TState>(logLevel, category, eventId, state, exception, formatter), owner._scopes, writer);
-            foreach (var line in writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)) owner._lines.Enqueue(line);
-        }
-    }
-}
-
 /// <summary>The in-memory exporter's target: spans end on many threads.</summary>
 internal sealed class SpanCollection : ICollection<Activity>
 {
@@ -158,7 +121,7 @@ internal static class Harness
         span.TagObjects.Concat(span.Events.SelectMany(e => e.Tags));
 }
 
-/// <summary>A real HTTP server on a loopback port, standing in for Midtrans or an OTLP collector.</summary>
+/// <summary>A real HTTP server on a loopback port, standing in for an OTLP collector.</summary>
 internal sealed class LoopbackServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -188,16 +151,6 @@ internal sealed class LoopbackServer : IAsyncDisposable
         await app.StartAsync();
         return server;
     }
-
-    /// <summary>Answers charges like Midtrans does, with a VA number.</summary>
-    public static Task<LoopbackServer> StartMidtransAsync() => StartAsync((context, _) =>
-    {
-        context.Response.ContentType = "application/json";
-        return context.Response.WriteAsync("""
-            {"status_code":"201","status_message":"Success, Bank Transfer transaction is created","transaction_id":"tx-1",
-             "va_numbers":[{"bank":"bri","va_number":"88001234567890"}]}
-            """);
-    });
 
     /// <summary>An OTLP/HTTP collector that accepts everything (an empty protobuf message is a valid response).</summary>
     public static Task<LoopbackServer> StartOtlpSinkAsync() => StartAsync((context, _) =>

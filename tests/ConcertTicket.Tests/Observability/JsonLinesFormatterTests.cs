@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using ConcertTicket.Infrastructure;
+using ConcertTicket.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 
 namespace ConcertTicket.Tests.Observability;

@@ -66,7 +66,7 @@ public sealed class TracingTests(LiveServers stack)
     public async Task The_gateway_call_carries_the_order_trace_context_to_Midtrans()
     {
         var category = await Sale.CreateCategoryAsync(stack.DataSource, seats: 5);
-        await using var midtrans = await LoopbackServer.StartMidtransAsync();
+        await using var midtrans = await MidtransStandIn.StartAsync();
         var spans = new SpanCollection();
         await using var app = await Harness.StartTracedAsync(stack, spans, args:
             ["--Payment:Gateway=Midtrans", $"--Payment:Midtrans:BaseUrl={midtrans.BaseUrl}"]);

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace ConcertTicket.Tests.Loadtest;
+namespace LoadGenerator.Tests;
 
 /// <summary>
 /// loadgen's HTTP/1.1 client against tiny scripted TCP servers on 127.0.0.1: no PostgreSQL or Redis needed. The
