@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ConcertTicket.Infrastructure;
+using ConcertTicket.Reconciliation;
 using Npgsql;
 
 namespace ConcertTicket.Expiry;
@@ -14,12 +15,15 @@ internal sealed record ExpiredOrder(Guid OrderId, int CategoryId, DateTimeOffset
 /// that still arrives after the hold is a late settlement (a free seat, or refund_required).
 /// Works in batches of one statement each; SKIP LOCKED lets several workers share the work without handling an
 /// order twice. Runs every half second, so an order is at most about a second late.
+/// With the Midtrans gateway it asks Midtrans first (<see cref="AskingExpiry"/>, Payment:Reconcile:AskBeforeExpiry):
+/// a payment whose notification was lost is then found before the seat goes back.
 /// </summary>
 internal sealed partial class ExpiryWorker(
     NpgsqlDataSource dataSource,
     TimeProvider time,
     ExpiryMetrics metrics,
-    ILogger<ExpiryWorker> logger) : BackgroundService
+    ILogger<ExpiryWorker> logger,
+    AskingExpiry? askFirst = null) : BackgroundService
 {
     public const int BatchSize = 1000;
 
@@ -53,7 +57,7 @@ internal sealed partial class ExpiryWorker(
         {
             try
             {
-                while ((await RunOnceAsync(stoppingToken)).Count == BatchSize)
+                while (await RunBatchAsync(stoppingToken))
                 {
                 }
             }
@@ -65,9 +69,24 @@ internal sealed partial class ExpiryWorker(
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
+    /// <returns>True when the batch was full, so more may be due.</returns>
+    private async Task<bool> RunBatchAsync(CancellationToken ct)
+    {
+        if (askFirst is null) return (await RunOnceAsync(ct)).Count == BatchSize;
+        var batch = await askFirst.RunOnceAsync(ct);
+        Record(batch.Expired);
+        return batch.Leased == askFirst.BatchSize;
+    }
+
     /// <summary>Expires one batch of overdue orders; returns what it expired.</summary>
     public async Task<IReadOnlyList<ExpiredOrder>> RunOnceAsync(CancellationToken ct)
     {
+        if (askFirst is not null)
+        {
+            var batch = await askFirst.RunOnceAsync(ct);
+            Record(batch.Expired);
+            return batch.Expired;
+        }
         using var activity = Telemetry.Expiry.StartActivity("expiry.batch");
         await using var command = dataSource.CreateCommand(ExpireBatchSql);
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = BatchSize });
@@ -80,13 +99,18 @@ internal sealed partial class ExpiryWorker(
             }
         }
         activity?.SetTag("expiry.count", expired.Count);
+        Record(expired);
+        return expired;
+    }
+
+    private void Record(IReadOnlyList<ExpiredOrder> expired)
+    {
         metrics.Pass(expired, time.GetUtcNow());
         if (expired.Count > 0)
         {
             var lag = time.GetUtcNow() - expired[0].ExpiresAt;
             LogExpired(logger, expired.Count, lag.TotalMilliseconds);
         }
-        return expired;
     }
 
     [LoggerMessage(EventName = "OrdersExpired", Level = LogLevel.Information, Message = "Expired {Count} unpaid orders (oldest {LagMs:0} ms past its deadline)")]

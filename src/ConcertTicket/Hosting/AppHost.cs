@@ -3,6 +3,7 @@ using ConcertTicket.Expiry;
 using ConcertTicket.Infrastructure;
 using ConcertTicket.Orders;
 using ConcertTicket.Payments;
+using ConcertTicket.Reconciliation;
 
 namespace ConcertTicket.Hosting;
 
@@ -77,6 +78,7 @@ internal static class AppHost
         builder.AddCategories(withRefresher: withWorkers);
         builder.AddOrders();
         builder.AddPayments(withVoidWorker: withWorkers);
+        builder.AddReconciliation(withWorkers);
         if (withWorkers) builder.AddExpiry();
     }
 }
