@@ -96,6 +96,9 @@ public sealed class MidtransStandIn : IAsyncDisposable
 
     public Transaction? Find(Guid orderId) => _transactions.TryGetValue(orderId.ToString(), out var t) ? t : null;
 
+    /// <summary>Midtrans forgets the order: its status is answered 404.</summary>
+    public void Forget(Guid orderId) => _transactions.TryRemove(orderId.ToString(), out _);
+
     /// <summary>Records (or overwrites) a transaction, as if Midtrans had it in this state.</summary>
     public void SetTransaction(Guid orderId, long amount, string status) =>
         _transactions[orderId.ToString()] = new Transaction(orderId.ToString(), amount, status, Guid.NewGuid().ToString());

@@ -47,10 +47,11 @@ internal static class AppHost
         return app;
     }
 
-    public static IHost CreateWorkerHost(string[] args, Action<HostApplicationBuilder>? configure = null)
+    /// <param name="withWorkers">False for a command that uses the services once (reconcile) and runs no worker.</param>
+    public static IHost CreateWorkerHost(string[] args, Action<HostApplicationBuilder>? configure = null, bool withWorkers = true)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        AddServices(builder, web: false, withWorkers: true);
+        AddServices(builder, web: false, withWorkers);
         configure?.Invoke(builder);
         return builder.Build();
     }

@@ -4,7 +4,7 @@ namespace ConcertTicket.Reconciliation;
 
 /// <summary>
 /// Runs the daily proof for yesterday (UTC) once Payment:Reconcile:NightlyAfterMinutes have passed since midnight.
-/// The day is claimed in reconcile_runs first, so with several workers it runs once.
+/// The day is claimed in reconcile_runs first, so with several workers it runs once (again only if a run died half-way).
 /// </summary>
 internal sealed partial class NightlyReconcileWorker(
     DailyReconciliation reconciliation,

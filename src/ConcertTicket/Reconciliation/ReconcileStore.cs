@@ -72,8 +72,15 @@ internal sealed class ReconcileStore(NpgsqlDataSource dataSource)
         ORDER BY created_at, id
         """;
 
-    /// <summary>Claims a day for the nightly run: false when another worker (or an earlier night) has it.</summary>
-    internal const string ClaimDaySql = "INSERT INTO reconcile_runs (day) VALUES ($1) ON CONFLICT (day) DO NOTHING";
+    /// <summary>
+    /// Claims a day for the nightly run: false when another worker has it or it is done. A run that started over an
+    /// hour ago and never finished (its worker died) is claimed again.
+    /// </summary>
+    internal const string ClaimDaySql = """
+        INSERT INTO reconcile_runs (day) VALUES ($1)
+        ON CONFLICT (day) DO UPDATE SET started_at = now()
+        WHERE reconcile_runs.finished_at IS NULL AND reconcile_runs.started_at < now() - interval '1 hour'
+        """;
 
     internal const string FinishDaySql = """
         UPDATE reconcile_runs SET finished_at = now(), orders = $2, disagreements = $3 WHERE day = $1

@@ -3,6 +3,7 @@ using ConcertTicket.Expiry;
 using ConcertTicket.Infrastructure;
 using ConcertTicket.Orders;
 using ConcertTicket.Payments;
+using ConcertTicket.Reconciliation;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
@@ -26,7 +27,8 @@ public sealed partial class QueryPlanTests(LiveServers stack)
         { "set virtual accounts", OrderStore.SetVirtualAccountsSql, "uuid[], text[], text[]" },
         { "cancel", OrderStore.CancelSql, "uuid, text" },
         { "pay", PaymentStore.PaySql, "uuid[], bigint[], text[]" },
-        { "claim seat for late payment", PaymentStore.ClaimSeatForLatePaymentSql, "uuid, text" },
+        { "claim seat for late payment", PaymentStore.ClaimSeatForLatePaymentSql, "uuid, text, boolean" },
+        { "mark refund required", PaymentStore.MarkRefundRequiredSql, "uuid, text" },
         { "find notified order", PaymentStore.FindSql, "uuid" },
         { "status", PaymentStore.StatusSql, "uuid" },
         { "record refund", PaymentStore.RecordRefundSql, "uuid, text" },
@@ -34,6 +36,9 @@ public sealed partial class QueryPlanTests(LiveServers stack)
         { "lease voids", GatewayVoidWorker.LeaseSql, "int" },
         { "void done", GatewayVoidWorker.DoneSql, "uuid" },
         { "void retry", GatewayVoidWorker.RetrySql, "uuid, int, text, int" },
+        { "lease due orders to ask about", ReconcileStore.LeaseDueSql, "int, double precision" },
+        { "expire asked orders", ReconcileStore.ExpireAskedSql, "uuid[], uuid[]" },
+        { "pick orders for the sweep", ReconcileStore.PickForSweepSql, "int, double precision, double precision" },
     };
 
     [Theory]
