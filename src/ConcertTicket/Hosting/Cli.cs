@@ -12,9 +12,9 @@ internal static class Cli
 
     private static readonly Command[] Commands =
     [
-        new("serve-all", "HTTP API, categories cache refresher, expiry worker and gateway void worker in one process", args => ServeWebAsync(args, withWorkers: true)),
+        new("serve-all", "HTTP API, categories cache refresher, expiry worker and gateway void worker in one process (with Midtrans also the reconciliation sweep and nightly proof)", args => ServeWebAsync(args, withWorkers: true)),
         new("serve-http", "HTTP API only (run one or more behind a load balancer)", args => ServeWebAsync(args, withWorkers: false)),
-        new("serve-worker", "categories cache refresher, expiry worker and gateway void worker, no HTTP API", ServeWorkerAsync),
+        new("serve-worker", "categories cache refresher, expiry worker and gateway void worker, no HTTP API (with Midtrans also the reconciliation sweep and nightly proof)", ServeWorkerAsync),
         new("migrate", "apply the SQL migrations in db/migrations that are not applied yet, then exit", MigrateAsync),
         new("seed", "load the sale (db/seed) into an empty database, then exit", SeedAsync),
         new("reconcile", "compare one day's orders with Midtrans (--date YYYY-MM-DD [--json]); exit 0 when all agree, 1 otherwise", ReconcileAsync),
