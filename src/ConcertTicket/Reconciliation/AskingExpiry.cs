@@ -14,7 +14,8 @@ internal sealed record AskedBatch(int Leased, IReadOnlyList<ExpiredOrder> Expire
 /// expire the VA (gateway_voids); ended or never seen (404) → expired; no answer → expired anyway (counted and logged),
 /// and a payment that still comes is a late settlement. The questions of a batch run Payment:Reconcile:Concurrency
 /// at a time, each for at most StatusTimeoutMs and all of them for at most twice that, so a Midtrans outage delays a
-/// batch by seconds, not minutes.
+/// batch by seconds, not minutes; and after a batch that Midtrans mostly left unanswered, the next
+/// <see cref="PauseAfterOutage"/> of batches expire without asking, at full speed.
 /// </summary>
 internal sealed partial class AskingExpiry(
     ReconcileStore store,
@@ -23,6 +24,10 @@ internal sealed partial class AskingExpiry(
     ILogger<AskingExpiry> logger)
 {
     public const string Path = "expiry";
+
+    internal static readonly TimeSpan PauseAfterOutage = TimeSpan.FromSeconds(10);
+
+    private long _askAgainAtMs;
 
     public int BatchSize => options.Value.BatchSize;
 
@@ -35,7 +40,11 @@ internal sealed partial class AskingExpiry(
 
         using var activity = Telemetry.Expiry.StartActivity("expiry.ask");
         activity?.SetTag("expiry.count", due.Count);
-        using var batchBudget = new CancellationTokenSource(budget);
+        var asking = Environment.TickCount64 >= Volatile.Read(ref _askAgainAtMs);
+        using var batchBudget = new CancellationTokenSource();
+        // A cancelled budget makes every question of the batch unanswered at once, without a call.
+        if (asking) batchBudget.CancelAfter(budget);
+        else await batchBudget.CancelAsync();
         var states = new PaymentState[due.Count];
         var paid = 0;
         await Parallel.ForEachAsync(Enumerable.Range(0, due.Count),
@@ -63,9 +72,17 @@ internal sealed partial class AskingExpiry(
         activity?.SetTag("expiry.paid", paid);
         activity?.SetTag("expiry.unanswered", unanswered);
         if (unanswered > 0) LogExpiredUnanswered(logger, unanswered, due.Count);
+        if (asking && unanswered * 2 >= due.Count && unanswered > 0)
+        {
+            Volatile.Write(ref _askAgainAtMs, Environment.TickCount64 + (long)PauseAfterOutage.TotalMilliseconds);
+            LogPaused(logger, PauseAfterOutage.TotalSeconds);
+        }
         return new AskedBatch(due.Count, expired, paid);
     }
 
     [LoggerMessage(EventName = "ExpiredWithoutAnswer", Level = LogLevel.Warning, Message = "Midtrans did not answer for {Unanswered} of {Count} due orders: expired anyway; a payment that still comes is a late settlement")]
     private static partial void LogExpiredUnanswered(ILogger logger, int unanswered, int count);
+
+    [LoggerMessage(EventName = "ExpiryAskingPaused", Level = LogLevel.Warning, Message = "Midtrans left most of a batch unanswered: the expiry does not ask for the next {Seconds} s")]
+    private static partial void LogPaused(ILogger logger, double seconds);
 }

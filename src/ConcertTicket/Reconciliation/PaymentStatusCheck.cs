@@ -59,7 +59,8 @@ internal sealed partial class PaymentStatusCheck(
         return result;
     }
 
-    [LoggerMessage(EventName = "ReconcileUnanswered", Level = LogLevel.Warning, Message = "Midtrans did not answer the status of order {OrderId} ({Path}): {Reason}")]
+    // Information, not Warning: an outage would write one per order; the callers log one warning per batch.
+    [LoggerMessage(EventName = "ReconcileUnanswered", Level = LogLevel.Information, Message = "Midtrans did not answer the status of order {OrderId} ({Path}): {Reason}")]
     private static partial void LogUnanswered(ILogger logger, Guid orderId, string path, string? reason);
 
     [LoggerMessage(EventName = "ReconcileFoundPaid", Level = LogLevel.Warning, Message = "Midtrans reports order {OrderId} paid although no notification said so ({Path}): now {OrderStatus}")]

@@ -20,10 +20,10 @@ internal sealed class ReconcileOptions
     public int StatusTimeoutMs { get; set; } = 2000;
 
     /// <summary>Status calls in flight at once, per worker.</summary>
-    public int Concurrency { get; set; } = 32;
+    public int Concurrency { get; set; } = 128;
 
     /// <summary>Orders per expiry or sweep batch.</summary>
-    public int BatchSize { get; set; } = 256;
+    public int BatchSize { get; set; } = 512;
 
     /// <summary>Run the daily proof for yesterday (UTC) every night (only with the Midtrans gateway).</summary>
     public bool Nightly { get; set; } = true;
