@@ -10,13 +10,14 @@ internal sealed record ExpiredOrder(Guid OrderId, int CategoryId, DateTimeOffset
 /// <summary>
 /// Ends pending orders whose hold is over and returns their seats (the seed's task queue). The deadline is in the
 /// order's row, so nothing is lost between "order created" and "task enqueued", and a crash loses nothing either.
-/// The gateway is not told: the VA was charged with a custom_expiry of the same deadline (order_time = the order's
-/// creation), so Midtrans expires it at the same instant by itself, and an expire call would only get 407. A payment
-/// that still arrives after the hold is a late settlement (a free seat, or refund_required).
+/// Without asking, the gateway is not told: the VA was charged with a custom_expiry of the same deadline (order_time =
+/// the order's creation), so Midtrans expires it at the same instant by itself. A payment that still arrives after
+/// the hold is a late settlement (a free seat, or refund_required).
 /// Works in batches of one statement each; SKIP LOCKED lets several workers share the work without handling an
 /// order twice. Runs every half second, so an order is at most about a second late.
 /// With the Midtrans gateway it asks Midtrans first (<see cref="AskingExpiry"/>, Payment:Reconcile:AskBeforeExpiry):
-/// a payment whose notification was lost is then found before the seat goes back.
+/// a payment whose notification was lost is then found before the seat goes back, and a VA Midtrans still reports
+/// pending (clocks differ) is expired there through gateway_voids.
 /// </summary>
 internal sealed partial class ExpiryWorker(
     NpgsqlDataSource dataSource,

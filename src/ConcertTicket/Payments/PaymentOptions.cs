@@ -23,7 +23,8 @@ internal sealed class PaymentOptions
 
     public IEnumerable<string> Validate()
     {
-        if (!UsesMidtrans && !string.Equals(Gateway, "Fake", StringComparison.OrdinalIgnoreCase))
+        // Empty is "not set": Fake in Development, and GatewayRequired's one line elsewhere (AddPayments).
+        if (!string.IsNullOrEmpty(Gateway) && !UsesMidtrans && !string.Equals(Gateway, "Fake", StringComparison.OrdinalIgnoreCase))
             yield return $"Payment:Gateway must be Fake or Midtrans (got '{Gateway}').";
         if (string.IsNullOrWhiteSpace(ServerKey))
             yield return "Payment:ServerKey is required: it verifies payment notifications (environment variable Payment__ServerKey).";

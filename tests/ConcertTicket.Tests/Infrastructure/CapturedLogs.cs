@@ -47,7 +47,16 @@ internal sealed class CapturedLogs : ILoggerProvider, ISupportExternalScope
             owner._formatter.Write(new LogEntry<TState>(logLevel, category, eventId, state, exception, formatter), owner._scopes, writer);
             foreach (var line in writer.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)) owner._lines.Enqueue(line);
 
-            var text = new StringBuilder($"{logLevel} {category} {formatter(state, exception)} {Values(state)}");
+            var text = new StringBuilder($"{logLevel} {category} ");
+            try
+            {
+                text.Append(formatter(state, exception)).Append(' ').Append(Values(state));
+            }
+            catch (Exception e) when (e is InvalidOperationException or FormatException)
+            {
+                // An argument whose ToString throws: the formatter above already wrote its error line instead.
+                text.Append("(the entry could not be formatted: ").Append(e.GetType().Name).Append(')');
+            }
             owner._scopes?.ForEachScope((scope, b) => b.Append(" scope: ").Append(scope).Append(' ').Append(Values(scope)), text);
             owner._texts.Enqueue(text.Append(' ').Append(exception).ToString());
         }

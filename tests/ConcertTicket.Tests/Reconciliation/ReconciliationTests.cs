@@ -126,6 +126,29 @@ public sealed class ReconciliationTests(LiveServers stack)
     }
 
     [Fact]
+    public async Task After_a_batch_midtrans_left_unanswered_the_next_batches_expire_without_asking()
+    {
+        var (midtrans, app, category) = await StartAsync();
+        await using var _ = midtrans;
+        await using var __ = app;
+        var first = await OrderAsync(app, category);
+        var second = await OrderAsync(app, category);
+        await Sale.ExpireHoldAsync(stack.DataSource, first);
+        var worker = AskingWorker(app);
+        midtrans.Mode = GatewayMode.Http500;
+        await worker.RunOnceAsync(CancellationToken.None);
+        midtrans.Mode = GatewayMode.Normal;
+        await Sale.ExpireHoldAsync(stack.DataSource, second);
+        var asked = midtrans.StatusQueries;
+
+        var expired = await worker.RunOnceAsync(CancellationToken.None);
+
+        Assert.Contains(expired, e => e.OrderId == second);
+        Assert.Equal(asked, midtrans.StatusQueries);
+        await Sale.AssertInvariantsAsync(stack.DataSource);
+    }
+
+    [Fact]
     public async Task A_slow_midtrans_does_not_hold_the_expiry_beyond_its_timeout()
     {
         var (midtrans, app, category) = await StartAsync();
