@@ -30,11 +30,14 @@ public enum GatewayMode
 }
 
 /// <summary>
-/// Midtrans's Core API as documented (charge a bank-transfer VA, expire it), as a real HTTP server on 127.0.0.1, so
+/// Midtrans's Core API as documented (charge a bank-transfer VA, expire it, its status), as a real HTTP server on 127.0.0.1, so
 /// the service's Midtrans gateway is exercised over real HTTP. It records every request; a test can script any
 /// answer with <see cref="Answer"/>, the fault suite switches faults with <see cref="Mode"/>. In slow mode it records
 /// the charges whose caller gave up before the answer: Midtrans did create those Virtual Accounts, so a fan can
 /// still pay them.
+/// It remembers each charged transaction: <see cref="PayAsync"/> settles one and sends the signed notification to
+/// <see cref="Notifications"/> unless <see cref="DropNotifications"/> is set (or unless told not to: a settlement it
+/// never notified), and GET /v2/{order_id}/status reports it. Faults (<see cref="Mode"/>) apply to every call.
 /// </summary>
 public sealed class MidtransStandIn : IAsyncDisposable
 {
@@ -46,6 +49,8 @@ public sealed class MidtransStandIn : IAsyncDisposable
     private long _charges;
     private long _expires;
     private long _inBodyErrors;
+    private long _statuses;
+    private readonly ConcurrentDictionary<string, Transaction> _transactions = new(StringComparer.OrdinalIgnoreCase);
 
     private MidtransStandIn(WebApplication app) => _app = app;
 
@@ -74,6 +79,70 @@ public sealed class MidtransStandIn : IAsyncDisposable
     public long Charges => Interlocked.Read(ref _charges);
 
     public long Expires => Interlocked.Read(ref _expires);
+
+    public long StatusQueries => Interlocked.Read(ref _statuses);
+
+    /// <summary>Signs the notifications and status answers as Midtrans does with the merchant's server key.</summary>
+    public string ServerKey { get; set; } = "SB-Mid-server-abc123cde456";
+
+    /// <summary>Where notifications go: a client whose base address is the service (POST /payments/callback).</summary>
+    public HttpClient? Notifications { get; set; }
+
+    /// <summary>Lose every notification (a deploy or an outage at the wrong moment).</summary>
+    public bool DropNotifications { get; set; }
+
+    /// <summary>A transaction as Midtrans holds it.</summary>
+    public sealed record Transaction(string OrderId, long Amount, string Status, string TransactionId);
+
+    public Transaction? Find(Guid orderId) => _transactions.TryGetValue(orderId.ToString(), out var t) ? t : null;
+
+    /// <summary>Midtrans forgets the order: its status is answered 404.</summary>
+    public void Forget(Guid orderId) => _transactions.TryRemove(orderId.ToString(), out _);
+
+    /// <summary>Records (or overwrites) a transaction, as if Midtrans had it in this state.</summary>
+    public void SetTransaction(Guid orderId, long amount, string status) =>
+        _transactions[orderId.ToString()] = new Transaction(orderId.ToString(), amount, status, Guid.NewGuid().ToString());
+
+    /// <summary>
+    /// The fan pays (or the status moves on: refund, chargeback...): the transaction takes <paramref name="status"/>
+    /// and, when <paramref name="notify"/> and notifications are not dropped, its signed notification is posted.
+    /// Returns the callback's HTTP status, or null when no notification was sent.
+    /// </summary>
+    public async Task<int?> PayAsync(Guid orderId, string status = "settlement", bool notify = true, long? amount = null)
+    {
+        var key = orderId.ToString();
+        var current = _transactions.TryGetValue(key, out var t) ? t : null;
+        var next = new Transaction(key, amount ?? current?.Amount ?? throw new InvalidOperationException($"no charge for {key}: pass the amount"),
+            status, current?.TransactionId ?? Guid.NewGuid().ToString());
+        _transactions[key] = next;
+        if (!notify || DropNotifications || Notifications is null) return null;
+        using var response = await Notifications.PostAsync("/payments/callback",
+            new StringContent(TransactionBody(next), System.Text.Encoding.UTF8, "application/json"));
+        return (int)response.StatusCode;
+    }
+
+    /// <summary>Midtrans's status_code for a transaction_status.</summary>
+    public static string StatusCodeOf(string status) => status switch
+    {
+        "settlement" or "capture" or "refund" or "partial_refund" or "chargeback" or "partial_chargeback" => "200",
+        "pending" => "201",
+        _ => "202",
+    };
+
+    /// <summary>The transaction in a notification's (and status answer's) shape, signed.</summary>
+    public string TransactionBody(Transaction t)
+    {
+        var statusCode = StatusCodeOf(t.Status);
+        var gross = t.Amount.ToString(CultureInfo.InvariantCulture) + ".00";
+        var signature = ConcertTicket.Payments.MidtransSignature.Compute(t.OrderId, statusCode, gross, ServerKey);
+        return $$"""
+            {"status_code":"{{statusCode}}","status_message":"Success, transaction is found","transaction_id":"{{t.TransactionId}}",
+             "order_id":"{{t.OrderId}}","merchant_id":"G812785002","gross_amount":"{{gross}}","currency":"IDR",
+             "payment_type":"bank_transfer","transaction_time":"2026-11-27 10:00:00","transaction_status":"{{t.Status}}",
+             "fraud_status":"accept","va_numbers":[{"bank":"bri","va_number":"{{DefaultVaNumber}}"}],
+             "signature_key":"{{signature}}"}
+            """;
+    }
 
     /// <summary>Order ids charged in slow mode whose caller hung up first (the VA exists at "Midtrans").</summary>
     public ConcurrentQueue<(Guid OrderId, long Amount)> AbandonedCharges { get; } = new();
@@ -126,11 +195,30 @@ public sealed class MidtransStandIn : IAsyncDisposable
             await WriteAsync(context, 404, """{"status_code":"404","status_message":"The requested resource is not found"}""");
             return;
         }
-        Interlocked.Increment(ref kind == Call.Charge ? ref _charges : ref _expires);
+        switch (kind)
+        {
+            case Call.Charge: Interlocked.Increment(ref _charges); break;
+            case Call.Expire: Interlocked.Increment(ref _expires); break;
+            default: Interlocked.Increment(ref _statuses); break;
+        }
         if (!await ApplyFaultAsync(context, kind, received.Body)) return;
 
+        var known = _transactions.TryGetValue(orderId, out var transaction) ? transaction : null;
+        if (kind == Call.Status)
+        {
+            await WriteAsync(context, known is null ? 404 : 200, known is null
+                ? """{"status_code":"404","status_message":"Transaction doesn't exist."}"""
+                : TransactionBody(known));
+            return;
+        }
         if (kind == Call.Expire)
         {
+            if (known is not null && known.Status != "pending" && known.Status != "expire")
+            {
+                await WriteAsync(context, 200, $$"""{"status_code":"412","status_message":"Merchant cannot modify the status of the transaction","order_id":"{{orderId}}"}""");
+                return;
+            }
+            if (known is not null) _transactions[orderId] = known with { Status = "expire" };
             await WriteAsync(context, 200, $$"""
                 {"status_code":"407","status_message":"Success, transaction has expired","order_id":"{{orderId}}",
                  "transaction_status":"expire","payment_type":"bank_transfer"}
@@ -142,7 +230,10 @@ public sealed class MidtransStandIn : IAsyncDisposable
             await WriteAsync(context, 400, """{"status_code":"400","status_message":"One or more parameters in the payload is invalid."}""");
             return;
         }
-        await WriteAsync(context, 200, SuccessBody(chargedId.ToString(), DefaultVaNumber, amount, Guid.NewGuid().ToString()));
+        var created = new Transaction(chargedId.ToString(), amount, "pending", Guid.NewGuid().ToString());
+        // A retried charge (same Idempotency-Key) gets the first answer, as Midtrans gives it.
+        created = _transactions.GetOrAdd(created.OrderId, created);
+        await WriteAsync(context, 200, SuccessBody(chargedId.ToString(), DefaultVaNumber, amount, created.TransactionId));
     }
 
     private enum Call
@@ -150,17 +241,23 @@ public sealed class MidtransStandIn : IAsyncDisposable
         Unknown,
         Charge,
         Expire,
+        Status,
     }
 
-    /// <summary>The documented endpoints this stand-in answers: POST /v2/charge and POST /v2/{order_id}/expire.</summary>
+    /// <summary>The documented endpoints this stand-in answers: POST /v2/charge, POST /v2/{order_id}/expire, GET /v2/{order_id}/status.</summary>
     private static (Call Kind, string OrderId) Route(string method, string path)
     {
-        if (method != "POST") return (Call.Unknown, "");
-        if (path == "/v2/charge") return (Call.Charge, "");
-        const string prefix = "/v2/", expire = "/expire";
-        return path.Length > prefix.Length + expire.Length && path.StartsWith(prefix, StringComparison.Ordinal)
-            && path.EndsWith(expire, StringComparison.Ordinal)
-            ? (Call.Expire, path[prefix.Length..^expire.Length])
+        if (method == "POST" && path == "/v2/charge") return (Call.Charge, "");
+        const string prefix = "/v2/";
+        var (suffix, kind) = method switch
+        {
+            "POST" => ("/expire", Call.Expire),
+            "GET" => ("/status", Call.Status),
+            _ => ("", Call.Unknown),
+        };
+        return kind != Call.Unknown && path.Length > prefix.Length + suffix.Length && path.StartsWith(prefix, StringComparison.Ordinal)
+            && path.EndsWith(suffix, StringComparison.Ordinal)
+            ? (kind, path[prefix.Length..^suffix.Length])
             : (Call.Unknown, "");
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ConcertTicket.Infrastructure;
+using ConcertTicket.Reconciliation;
 using Npgsql;
 
 namespace ConcertTicket.Expiry;
@@ -9,17 +10,21 @@ internal sealed record ExpiredOrder(Guid OrderId, int CategoryId, DateTimeOffset
 /// <summary>
 /// Ends pending orders whose hold is over and returns their seats (the seed's task queue). The deadline is in the
 /// order's row, so nothing is lost between "order created" and "task enqueued", and a crash loses nothing either.
-/// The gateway is not told: the VA was charged with a custom_expiry of the same deadline (order_time = the order's
-/// creation), so Midtrans expires it at the same instant by itself, and an expire call would only get 407. A payment
-/// that still arrives after the hold is a late settlement (a free seat, or refund_required).
+/// Without asking, the gateway is not told: the VA was charged with a custom_expiry of the same deadline (order_time =
+/// the order's creation), so Midtrans expires it at the same instant by itself. A payment that still arrives after
+/// the hold is a late settlement (a free seat, or refund_required).
 /// Works in batches of one statement each; SKIP LOCKED lets several workers share the work without handling an
 /// order twice. Runs every half second, so an order is at most about a second late.
+/// With the Midtrans gateway it asks Midtrans first (<see cref="AskingExpiry"/>, Payment:Reconcile:AskBeforeExpiry):
+/// a payment whose notification was lost is then found before the seat goes back, and a VA Midtrans still reports
+/// pending (clocks differ) is expired there through gateway_voids.
 /// </summary>
 internal sealed partial class ExpiryWorker(
     NpgsqlDataSource dataSource,
     TimeProvider time,
     ExpiryMetrics metrics,
-    ILogger<ExpiryWorker> logger) : BackgroundService
+    ILogger<ExpiryWorker> logger,
+    AskingExpiry? askFirst = null) : BackgroundService
 {
     public const int BatchSize = 1000;
 
@@ -53,7 +58,7 @@ internal sealed partial class ExpiryWorker(
         {
             try
             {
-                while ((await RunOnceAsync(stoppingToken)).Count == BatchSize)
+                while (await RunBatchAsync(stoppingToken))
                 {
                 }
             }
@@ -65,9 +70,24 @@ internal sealed partial class ExpiryWorker(
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
+    /// <returns>True when the batch was full, so more may be due.</returns>
+    private async Task<bool> RunBatchAsync(CancellationToken ct)
+    {
+        if (askFirst is null) return (await RunOnceAsync(ct)).Count == BatchSize;
+        var batch = await askFirst.RunOnceAsync(ct);
+        Record(batch.Expired);
+        return batch.Leased == askFirst.BatchSize;
+    }
+
     /// <summary>Expires one batch of overdue orders; returns what it expired.</summary>
     public async Task<IReadOnlyList<ExpiredOrder>> RunOnceAsync(CancellationToken ct)
     {
+        if (askFirst is not null)
+        {
+            var batch = await askFirst.RunOnceAsync(ct);
+            Record(batch.Expired);
+            return batch.Expired;
+        }
         using var activity = Telemetry.Expiry.StartActivity("expiry.batch");
         await using var command = dataSource.CreateCommand(ExpireBatchSql);
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = BatchSize });
@@ -80,13 +100,18 @@ internal sealed partial class ExpiryWorker(
             }
         }
         activity?.SetTag("expiry.count", expired.Count);
+        Record(expired);
+        return expired;
+    }
+
+    private void Record(IReadOnlyList<ExpiredOrder> expired)
+    {
         metrics.Pass(expired, time.GetUtcNow());
         if (expired.Count > 0)
         {
             var lag = time.GetUtcNow() - expired[0].ExpiresAt;
             LogExpired(logger, expired.Count, lag.TotalMilliseconds);
         }
-        return expired;
     }
 
     [LoggerMessage(EventName = "OrdersExpired", Level = LogLevel.Information, Message = "Expired {Count} unpaid orders (oldest {LagMs:0} ms past its deadline)")]

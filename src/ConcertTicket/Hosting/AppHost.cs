@@ -4,6 +4,7 @@ using ConcertTicket.Expiry;
 using ConcertTicket.Infrastructure;
 using ConcertTicket.Orders;
 using ConcertTicket.Payments;
+using ConcertTicket.Reconciliation;
 using ConcertTicket.TicketEmail;
 using ConcertTicket.Tickets;
 
@@ -49,10 +50,11 @@ internal static class AppHost
         return app;
     }
 
-    public static IHost CreateWorkerHost(string[] args, Action<HostApplicationBuilder>? configure = null)
+    /// <param name="withWorkers">False for a command that uses the services once (reconcile) and runs no worker.</param>
+    public static IHost CreateWorkerHost(string[] args, Action<HostApplicationBuilder>? configure = null, bool withWorkers = true)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        AddServices(builder, web: false, withWorkers: true);
+        AddServices(builder, web: false, withWorkers);
         configure?.Invoke(builder);
         return builder.Build();
     }
@@ -85,5 +87,6 @@ internal static class AppHost
         builder.AddTickets();
         builder.AddCheckIn();
         builder.AddTicketEmail(withWorker: withWorkers);
+        builder.AddReconciliation(withWorkers);
     }
 }

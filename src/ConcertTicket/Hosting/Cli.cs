@@ -1,4 +1,6 @@
+using System.Globalization;
 using ConcertTicket.Infrastructure;
+using ConcertTicket.Reconciliation;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -11,11 +13,12 @@ internal static class Cli
 
     private static readonly Command[] Commands =
     [
-        new("serve-all", "HTTP API, categories cache refresher, expiry worker and gateway void worker in one process", args => ServeWebAsync(args, withWorkers: true)),
+        new("serve-all", "HTTP API, categories cache refresher, expiry worker and gateway void worker in one process (with Midtrans also the reconciliation sweep and nightly proof)", args => ServeWebAsync(args, withWorkers: true)),
         new("serve-http", "HTTP API only (run one or more behind a load balancer)", args => ServeWebAsync(args, withWorkers: false)),
-        new("serve-worker", "categories cache refresher, expiry worker and gateway void worker, no HTTP API", ServeWorkerAsync),
+        new("serve-worker", "categories cache refresher, expiry worker and gateway void worker, no HTTP API (with Midtrans also the reconciliation sweep and nightly proof)", ServeWorkerAsync),
         new("migrate", "apply the SQL migrations in db/migrations that are not applied yet, then exit", MigrateAsync),
         new("seed", "load the sale (db/seed) into an empty database, then exit", SeedAsync),
+        new("reconcile", "compare one day's orders with Midtrans (--date YYYY-MM-DD [--json]); exit 0 when all agree, 1 otherwise", ReconcileAsync),
     ];
 
     public static async Task<int> RunAsync(string[] args)
@@ -100,6 +103,32 @@ internal static class Cli
         return 0;
     }
 
+    private static async Task<int> ReconcileAsync(string[] args)
+    {
+        var json = args.Contains("--json");
+        var dateAt = Array.IndexOf(args, "--date");
+        if (dateAt < 0 || dateAt + 1 >= args.Length
+            || !DateOnly.TryParseExact(args[dateAt + 1], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+        {
+            Console.Error.WriteLine("concert-ticket reconcile: --date YYYY-MM-DD is required (a UTC day).");
+            return 2;
+        }
+        string[] rest = [.. args.Where((a, i) => a != "--json" && i != dateAt && i != dateAt + 1)];
+        // The report is the standard output; log lines go to the standard error.
+        using var host = AppHost.CreateWorkerHost(rest, b => b.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(
+            o => o.LogToStandardErrorThreshold = LogLevel.Trace), withWorkers: false);
+        if (!host.Services.GetRequiredService<IOptions<Payments.PaymentOptions>>().Value.UsesMidtrans)
+        {
+            Console.Error.WriteLine("concert-ticket reconcile: Payment:Gateway must be Midtrans: the Fake gateway holds no payments to compare with.");
+            return 3;
+        }
+        // Only PostgreSQL and Midtrans are used: Redis may be down.
+        await StartupChecks.EnsurePostgresAsync(host.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), requireSchema: true, CancellationToken.None);
+        var report = await host.Services.GetRequiredService<DailyReconciliation>().RunAsync(day, CancellationToken.None);
+        Console.Write(json ? report.ToJson() : report.ToText());
+        return report.AllAgree ? 0 : 1;
+    }
+
     private static void PrintUsage()
     {
         Console.WriteLine("Usage: concert-ticket <command> [--urls http://host:port] [--Key:Sub=value ...]");
@@ -132,6 +161,12 @@ internal static class Cli
             Console.WriteLine("  --Categories:RefreshSeconds=<n>          cache refresh period (default 3)");
             Console.WriteLine("  --Order:HoldSeconds=<n>                  unpaid hold window (default 900)");
             Console.WriteLine("  --Payment:Gateway=Fake|Midtrans          payment gateway (required outside Development, where it defaults to Fake)");
+        }
+        if (command.Name == "reconcile")
+        {
+            Console.WriteLine("  --date <YYYY-MM-DD>                     the UTC day whose orders are compared (required)");
+            Console.WriteLine("  --json                                  the report as JSON instead of text");
+            Console.WriteLine("  --Payment:Gateway=Midtrans              (and its Payment:ServerKey, Payment:Midtrans:BaseUrl)");
         }
         Console.WriteLine("  --environment <name>                    Development, Production, ...");
     }

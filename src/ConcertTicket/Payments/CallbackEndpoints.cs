@@ -24,7 +24,7 @@ internal static partial class CallbackEndpoints
             .WithOpenApiText(CallbackOpenApi.PaymentCallback, CallbackOpenApi.Schemas)
             .WithSummary("Midtrans HTTP notification (signed)")
             .Accepts<MidtransTransaction>("application/json")
-            .WithDescription("Called by Midtrans, not by clients. Acts only on a valid signature_key and a gross_amount equal to the order's total; idempotent, and a late expire never undoes a payment.")
+            .WithDescription("Called by Midtrans, not by clients. Acts only on a valid signature_key and a gross_amount equal to the order's total; with Payment:Midtrans:VerifyNotifications a settlement is confirmed with Midtrans's status API first (503 when Midtrans does not answer, so that it retries); idempotent, and a late expire never undoes a payment.")
             .Produces<CallbackEnvelope>()
             .ProducesProblemCodes(StatusCodes.Status400BadRequest, "invalid_json", "validation_failed")
             .ProducesProblemCodes(StatusCodes.Status401Unauthorized, "invalid_signature")
@@ -76,7 +76,7 @@ internal static partial class CallbackEndpoints
                 new Dictionary<string, string[]> { ["transaction_status"] = ["is required"] });
         }
 
-        var result = await notifications.ApplyAsync(notification, ct);
+        var result = await notifications.ApplyNotificationAsync(notification, ct);
         activity?.SetTag("callback.outcome", result.Effect);
         return result.Outcome switch
         {
@@ -86,6 +86,8 @@ internal static partial class CallbackEndpoints
                 $"Order '{notification.OrderId}' does not exist here."),
             NotificationOutcome.AmountMismatch => Problems.Of(422, "amount_mismatch",
                 $"gross_amount {notification.GrossAmount} is not the order's total {result.Total}."),
+            NotificationOutcome.NotConfirmed => Problems.Create(503, "dependency_unavailable", "The service is temporarily unavailable.",
+                "The payment could not be confirmed with Midtrans (its status API did not answer); send the notification again."),
             _ => throw new InvalidOperationException($"Unhandled outcome {result.Outcome}"),
         };
     }

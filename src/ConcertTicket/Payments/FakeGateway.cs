@@ -27,6 +27,21 @@ internal sealed class FakeGateway(IOptions<PaymentOptions> options, TimeProvider
         return VoidResult.Done;
     }
 
+    /// <summary>
+    /// The fake takes no money, so every order it charged is still pending there; the status call waits like the
+    /// others, so reconciliation can be measured against it.
+    /// </summary>
+    public async Task<GatewayStatus> GetStatusAsync(Guid orderId, CancellationToken ct)
+    {
+        var fake = options.Value.Fake;
+        if (fake.LatencyMs > 0) await Task.Delay(TimeSpan.FromMilliseconds(fake.LatencyMs), time, ct);
+        return new GatewayStatus(PaymentState.Pending, new MidtransTransaction
+        {
+            OrderId = orderId.ToString(), StatusCode = "201", TransactionStatus = "pending",
+            TransactionId = "fake-" + orderId.ToString("N"),
+        });
+    }
+
     /// <summary>'8' and 17 digits from a 64-bit hash of the order id: 18 digits, like a BRI VA number.</summary>
     internal static string VaNumberFor(Guid orderId)
     {

@@ -10,7 +10,8 @@ namespace ConcertTicket.Payments;
 
 /// <summary>
 /// Midtrans Core API: a bank-transfer Virtual Account per order (POST /v2/charge) whose expiry equals the hold, and
-/// POST /v2/{id}/expire for a cancelled order (GatewayVoidWorker). Midtrans reports some errors in an HTTP 200 body
+/// POST /v2/{id}/expire for a cancelled order (GatewayVoidWorker), GET /v2/{id}/status to ask what became of a
+/// payment (Reconciliation/). Midtrans reports some errors in an HTTP 200 body
 /// (status_code "406", "429", "500"...): those are failures too.
 /// </summary>
 internal sealed partial class MidtransGateway(HttpClient http, ILogger<MidtransGateway> logger) : IPaymentGateway
@@ -69,6 +70,20 @@ internal sealed partial class MidtransGateway(HttpClient http, ILogger<MidtransG
         // 407: expired now; 404: Midtrans never created it; 412: it can no longer change (settled or ended already).
         var code = transaction?.StatusCode ?? httpStatus.ToString(CultureInfo.InvariantCulture);
         return code is "200" or "407" or "404" or "412" ? VoidResult.Done : VoidResult.Retry;
+    }
+
+    public async Task<GatewayStatus> GetStatusAsync(Guid orderId, CancellationToken ct)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Get, $"v2/{orderId}/status");
+        var (transaction, httpStatus, failure) = await SendAsync(message, ct);
+        // Midtrans answers an order it never saw with status_code 404, in the body and (usually) in the HTTP status.
+        if (httpStatus == 404 || transaction?.StatusCode == "404") return new GatewayStatus(PaymentState.Unknown, transaction);
+        if (failure is not null) return GatewayStatus.Unanswered(failure.Reason!);
+        if (int.TryParse(transaction!.StatusCode, NumberStyles.None, CultureInfo.InvariantCulture, out var code) && code >= 400)
+            return GatewayStatus.Unanswered($"Midtrans answered status_code {transaction.StatusCode}: {transaction.StatusMessage}");
+        if (string.IsNullOrEmpty(transaction.TransactionStatus))
+            return GatewayStatus.Unanswered("Midtrans answered without a transaction_status");
+        return new GatewayStatus(GatewayStatus.Classify(transaction.TransactionStatus, transaction.FraudStatus), transaction);
     }
 
     private static bool IsSuccess(string? statusCode) =>

@@ -28,7 +28,7 @@ internal sealed class PaymentMetrics
             "Orders paid after their hold ended with no seat left to give: the fan must be refunded.");
         var meter = meters.Create(MeterName);
         _duration = meter.CreateHistogram("concert_ticket.payment_gateway.duration", "s",
-            "Payment gateway call latency, by operation (charge, void) and outcome.",
+            "Payment gateway call latency, by operation (charge, void, status) and outcome.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         _failures = meter.CreateCounter<long>("concert_ticket.payment_gateway.failures", "{call}",
             "Failed payment gateway calls, by operation and reason (rejected, unreachable, retry, exception).");
@@ -91,6 +91,22 @@ internal sealed class MeteredPaymentGateway(IPaymentGateway inner, PaymentMetric
         finally
         {
             metrics.Record("void", Stopwatch.GetElapsedTime(started), outcome);
+        }
+    }
+
+    public async Task<GatewayStatus> GetStatusAsync(Guid orderId, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var outcome = "exception";
+        try
+        {
+            var result = await inner.GetStatusAsync(orderId, ct);
+            outcome = result.State == PaymentState.Unanswered ? "unreachable" : "success";
+            return result;
+        }
+        finally
+        {
+            metrics.Record("status", Stopwatch.GetElapsedTime(started), outcome);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using ConcertTicket.Infrastructure;
 using ConcertTicket.Tickets;
+using Microsoft.Extensions.Options;
 
 namespace ConcertTicket.Payments;
 
@@ -13,6 +14,9 @@ internal enum NotificationOutcome
 
     /// <summary>gross_amount is not the order's total: nothing changed.</summary>
     AmountMismatch,
+
+    /// <summary>The settlement could not be confirmed with Midtrans (no answer): Midtrans should send it again.</summary>
+    NotConfirmed,
 }
 
 /// <param name="Total">The order's total, for an amount mismatch.</param>
@@ -26,13 +30,64 @@ internal sealed record NotificationResult(
 /// Idempotent and order-proof: a late pending or expire never undoes a settlement, and a repeat changes nothing.
 /// </summary>
 internal sealed partial class PaymentNotifications(
-    PaymentStore payments, IOrderCancellation orders, TicketRevocation revocation, PaymentMetrics metrics, ILoggerFactory loggers)
+    PaymentStore payments, IOrderCancellation orders, TicketRevocation revocation, PaymentMetrics metrics,
+    ILoggerFactory loggers, IPaymentGateway gateway, IOptions<PaymentOptions> options)
 {
     private readonly ILogger _logger = loggers.CreateLogger(LogCategory);
 
     /// <summary>The callback's log category, as before the logic left the endpoint.</summary>
     public const string LogCategory = "ConcertTicket.Payments.Callback";
 
+    /// <summary>
+    /// A notification from the callback: with Payment:Midtrans:VerifyNotifications (and the Midtrans gateway), a
+    /// settlement is first confirmed with GET /v2/{order_id}/status, and Midtrans's answer is applied instead of the
+    /// notification, so a well-signed settlement Midtrans does not know pays nothing. No answer → NotConfirmed (5xx).
+    /// </summary>
+    public async Task<NotificationResult> ApplyNotificationAsync(MidtransTransaction notification, CancellationToken ct)
+    {
+        var o = options.Value;
+        if (!o.UsesMidtrans || !o.Midtrans.VerifyNotifications || !Guid.TryParse(notification.OrderId, out var orderId)
+            || GatewayStatus.Classify(notification.TransactionStatus, notification.FraudStatus) != PaymentState.Paid)
+            return await ApplyAsync(notification, ct);
+
+        GatewayStatus status;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            timeout.CancelAfter(o.Midtrans.VerifyTimeout);
+            try
+            {
+                status = await gateway.GetStatusAsync(orderId, timeout.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                status = GatewayStatus.Unanswered("no answer in time");
+            }
+        }
+        switch (status.State)
+        {
+            case PaymentState.Unanswered:
+                LogNotConfirmed(_logger, orderId, status.Reason);
+                return new NotificationResult(NotificationOutcome.NotConfirmed, orderId, Effect: "not_confirmed");
+            case PaymentState.Paid:
+                return await ApplyAsync(status.Transaction! with { OrderId = notification.OrderId }, ct);
+        }
+        // Midtrans does not confirm it: its own word (pending, expire...) is applied; a 404 changes nothing.
+        LogDenied(_logger, orderId, status.Transaction?.TransactionStatus ?? "not found");
+        var result = status.State == PaymentState.Unknown || status.Transaction?.TransactionStatus is null
+            ? await CurrentAsync(orderId, ct)
+            : await ApplyAsync(status.Transaction with { OrderId = notification.OrderId }, ct);
+        return result with { Effect = "denied_by_midtrans:" + result.Effect };
+    }
+
+    private async Task<NotificationResult> CurrentAsync(Guid orderId, CancellationToken ct)
+    {
+        var order = await payments.FindAsync(orderId, ct);
+        return order is null
+            ? new NotificationResult(NotificationOutcome.UnknownOrder, Effect: "unknown_order")
+            : new NotificationResult(NotificationOutcome.Handled, orderId, order.Status, false, order.Total, "no_change");
+    }
+
+    /// <summary>Applies a notification, or Midtrans's status answer, without asking Midtrans.</summary>
     public async Task<NotificationResult> ApplyAsync(MidtransTransaction notification, CancellationToken ct)
     {
         if (!Guid.TryParse(notification.OrderId, out var orderId)) return UnknownOrder(notification);
@@ -41,8 +96,8 @@ internal sealed partial class PaymentNotifications(
             amount = -1;
 
         var transactionStatus = notification.TransactionStatus!.ToLowerInvariant();
-        var paid = transactionStatus == "settlement"
-            || (transactionStatus == "capture" && string.Equals(notification.FraudStatus, "accept", StringComparison.OrdinalIgnoreCase));
+        // Money in goes through the batched pay statement, which applies MoneyStates' Pay and ClaimLate rows itself.
+        var paid = MoneyStates.EventOf(transactionStatus, notification.FraudStatus) == MoneyEvent.Paid;
         var result = paid
             ? await SettleAsync(notification, orderId, amount, ct)
             : await ApplyOtherAsync(notification, orderId, amount, transactionStatus, ct);
@@ -77,29 +132,34 @@ internal sealed partial class PaymentNotifications(
         var changed = false;
         var orderStatus = order.Status;
         string effect;
-        if (transactionStatus is "expire" or "cancel" or "deny" or "failure")
+        switch (MoneyStates.Decide(order.Status, MoneyStates.EventOf(transactionStatus, notification.FraudStatus)))
         {
-            // Only a pending order ends here: a late expire never undoes a settlement.
-            changed = await orders.CancelAsync(orderId, order.CategoryId, transactionStatus, ct);
-            if (changed) orderStatus = OrderStatus.Cancelled;
-            effect = changed ? "cancelled" : "no_change";
-        }
-        else if (TicketRevocation.IsMoneyReturned(transactionStatus) && order.Status == OrderStatus.Paid)
-        {
-            // Money back for a paid order: its ticket is revoked and its seat goes back on sale (Tickets/TicketRevocation).
-            changed = await revocation.RefundAsync(orderId, transactionStatus, ct) is not null;
-            orderStatus = changed ? OrderStatus.Refunded : await payments.GetStatusAsync(orderId, ct) ?? orderStatus;
-            effect = changed ? "refunded" : "no_change";
-        }
-        else if (transactionStatus is "refund" or "partial_refund")
-        {
-            changed = await payments.RecordRefundAsync(orderId, transactionStatus, ct);
-            effect = changed ? "refund_recorded" : "no_change";
-        }
-        else
-        {
-            // pending, authorize, a capture under fraud challenge, or a status Midtrans adds later: nothing to do.
-            effect = "no_change";
+            case MoneyAction.Cancel:
+                // Only a pending order ends here (the statement re-checks): a late expire never undoes a settlement.
+                changed = await orders.CancelAsync(orderId, order.CategoryId, transactionStatus, ct);
+                if (changed) orderStatus = OrderStatus.Cancelled;
+                effect = changed ? "cancelled" : "no_change";
+                break;
+            case MoneyAction.Revoke:
+                // Money back for a paid order: its ticket is revoked and its seat goes back on sale (Tickets/TicketRevocation).
+                changed = await revocation.RefundAsync(orderId, transactionStatus, ct) is not null;
+                if (changed) orderStatus = OrderStatus.Refunded;
+                else orderStatus = await payments.GetStatusAsync(orderId, ct) ?? orderStatus;
+                effect = changed ? "refunded" : "no_change";
+                break;
+            case MoneyAction.RecordReversal:
+                changed = await payments.RecordRefundAsync(orderId, transactionStatus, ct);
+                effect = changed ? "refund_recorded" : "no_change";
+                break;
+            case MoneyAction.Flag:
+                LogFlagged(_logger, orderId, transactionStatus, order.Status);
+                effect = "flagged";
+                break;
+            default:
+                // pending, authorize, a capture under fraud challenge, a status Midtrans adds later, or one that
+                // would move the order backwards: nothing to do.
+                effect = "no_change";
+                break;
         }
 
         // Unchanged while it looked pending: a twin notification or the expiry got there first, so read what it is now.
@@ -118,6 +178,15 @@ internal sealed partial class PaymentNotifications(
         LogAmountMismatch(_logger, orderId, notification.GrossAmount, total);
         return new NotificationResult(NotificationOutcome.AmountMismatch, orderId, Total: total, Effect: "amount_mismatch");
     }
+
+    [LoggerMessage(EventName = "MoneyFlagged", Level = LogLevel.Warning, Message = "Midtrans reports {TransactionStatus} for order {OrderId}, which is {OrderStatus} here and never held that money: a person should check it")]
+    private static partial void LogFlagged(ILogger logger, Guid orderId, string transactionStatus, string orderStatus);
+
+    [LoggerMessage(EventName = "CallbackNotConfirmed", Level = LogLevel.Warning, Message = "Settlement notification for order {OrderId} could not be confirmed with Midtrans ({Reason}): answered 503 so that Midtrans retries")]
+    private static partial void LogNotConfirmed(ILogger logger, Guid orderId, string? reason);
+
+    [LoggerMessage(EventName = "CallbackDenied", Level = LogLevel.Warning, Message = "Signed settlement notification for order {OrderId} not confirmed by Midtrans, which reports {MidtransStatus}: not paid")]
+    private static partial void LogDenied(ILogger logger, Guid orderId, string midtransStatus);
 
     [LoggerMessage(EventName = "CallbackUnknownOrder", Level = LogLevel.Warning, Message = "Signed payment callback for unknown order {OrderId}")]
     private static partial void LogUnknownOrder(ILogger logger, string? orderId);

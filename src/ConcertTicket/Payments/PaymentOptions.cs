@@ -23,8 +23,8 @@ internal sealed class PaymentOptions
 
     public IEnumerable<string> Validate()
     {
-        // An empty value is a missing one: AddPayments requires it outside Development, and Development uses Fake.
-        if (!UsesMidtrans && !string.IsNullOrEmpty(Gateway) && !string.Equals(Gateway, "Fake", StringComparison.OrdinalIgnoreCase))
+        // Empty is "not set": Fake in Development, and GatewayRequired's one line elsewhere (AddPayments).
+        if (!string.IsNullOrEmpty(Gateway) && !UsesMidtrans && !string.Equals(Gateway, "Fake", StringComparison.OrdinalIgnoreCase))
             yield return $"Payment:Gateway must be Fake or Midtrans (got '{Gateway}').";
         if (string.IsNullOrWhiteSpace(ServerKey))
             yield return "Payment:ServerKey is required: it verifies payment notifications (environment variable Payment__ServerKey).";
@@ -50,6 +50,15 @@ internal sealed class MidtransOptions
 
     /// <summary>A checkout waits this long for a charge; Midtrans's own SDK waits 80 s, far too long for a sale.</summary>
     public int TimeoutSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// Confirm a settlement notification with GET /v2/{order_id}/status before paying the order, as Midtrans's own
+    /// SDKs do: a well-signed notification Midtrans does not confirm pays nothing.
+    /// </summary>
+    public bool VerifyNotifications { get; set; } = true;
+
+    /// <summary>The confirmation must fit in Midtrans's 5 s wait for our answer.</summary>
+    public TimeSpan VerifyTimeout => TimeSpan.FromSeconds(Math.Min(TimeoutSeconds, 3));
 }
 
 internal sealed class FakeGatewayOptions

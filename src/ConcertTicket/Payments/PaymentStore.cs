@@ -94,6 +94,9 @@ internal sealed class PaymentStore
     /// The seat claim of a late payment: money for an order whose hold already ended claims a free seat of its
     /// category if the fan has no other active order (as <c>OrderStore.ClaimSql</c> does for a new order), else marks
     /// it refund_required. The order row is locked first, so a repeated notification waits and then finds it settled.
+    /// Free seats that are only locked by claims still running (which may yet fail or be rolled back) are not "sold
+    /// out": unless $3 (the caller's last attempt), the statement then changes nothing and answers 'busy', and the
+    /// caller tries again a moment later. A fan loses the seat only when the category has no free seat at all.
     /// </summary>
     internal const string ClaimSeatForLatePaymentSql = """
         WITH target AS (
@@ -101,14 +104,22 @@ internal sealed class PaymentStore
             WHERE id = $1 AND status IN ('expired', 'cancelled')
             FOR UPDATE
         ),
+        other_active AS (
+            SELECT EXISTS (SELECT 1 FROM orders o
+                           WHERE o.email = (SELECT email FROM target) AND o.status IN ('pending', 'paid')) AS yes
+        ),
         seat AS (
             SELECT s.id FROM seats s
             WHERE s.category_id = (SELECT category_id FROM target) AND s.order_id IS NULL
-              AND NOT EXISTS (SELECT 1 FROM orders o
-                              WHERE o.email = (SELECT email FROM target) AND o.status IN ('pending', 'paid'))
+              AND NOT (SELECT yes FROM other_active)
             ORDER BY s.id
             LIMIT 1
             FOR UPDATE SKIP LOCKED
+        ),
+        busy AS (
+            SELECT NOT $3 AND NOT EXISTS (SELECT 1 FROM seat) AND NOT (SELECT yes FROM other_active)
+                AND EXISTS (SELECT 1 FROM seats s
+                            WHERE s.category_id = (SELECT category_id FROM target) AND s.order_id IS NULL) AS yes
         ),
         claimed AS (
             UPDATE seats s SET order_id = $1 FROM seat WHERE s.id = seat.id RETURNING s.id
@@ -121,7 +132,7 @@ internal sealed class PaymentStore
                 ended_at = CASE WHEN claimed.id IS NULL THEN o.ended_at END,
                 gateway_transaction_id = coalesce($2, o.gateway_transaction_id)
             FROM target LEFT JOIN claimed ON true
-            WHERE o.id = $1 AND o.id = target.id
+            WHERE o.id = $1 AND o.id = target.id AND (claimed.id IS NOT NULL OR NOT (SELECT yes FROM busy))
             RETURNING o.status, o.seat_id
         ),
         -- The ticket and its e-mail's outbox row when the late money got a seat (Tickets/, TicketEmail/).
@@ -133,8 +144,18 @@ internal sealed class PaymentStore
         ticket_email AS (
             INSERT INTO ticket_emails (ticket_id) SELECT id FROM ticket
         )
-        SELECT status FROM settled
+        SELECT coalesce((SELECT status FROM settled), CASE WHEN (SELECT yes FROM busy) THEN 'busy' END)
         """;
+
+    /// <summary>The last resort of a late payment whose seat claim kept failing: the money is owed back, never lost.</summary>
+    internal const string MarkRefundRequiredSql = """
+        UPDATE orders SET status = 'refund_required', paid_at = now(), gateway_transaction_id = coalesce($2, gateway_transaction_id)
+        WHERE id = $1 AND status IN ('expired', 'cancelled')
+        RETURNING status
+        """;
+
+    /// <summary>How long a late payment keeps trying for a seat that other claims hold locked.</summary>
+    internal static readonly TimeSpan LateClaimPatience = TimeSpan.FromSeconds(2);
 
     internal const string StatusSql = "SELECT status FROM orders WHERE id = $1";
 
@@ -165,22 +186,33 @@ internal sealed class PaymentStore
 
         // The hold had ended (or ended while this notification was on its way). The fan's email may have gained
         // another active order between the check and the claim; the unique index then rolls the statement back and
-        // the second attempt sees that order and marks this one for refund.
+        // the next attempt sees that order and marks this one for refund. Seats locked by other claims are waited
+        // for (retried) up to LateClaimPatience; after that the last attempt decides with what it sees.
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
+            var last = System.Diagnostics.Stopwatch.GetElapsedTime(started) >= LateClaimPatience || attempt >= 40;
+            string? status;
             try
             {
-                var status = await _deadline.RunAsync(token => ClaimSeatForLatePaymentCoreAsync(orderId, transactionId, token), ct);
-                if (status is not null)
-                {
-                    return new Settlement(status == OrderStatus.Paid ? SettlementOutcome.PaidLate : SettlementOutcome.RefundRequired,
-                        total, categoryId, status);
-                }
-                break;
+                status = await _deadline.RunAsync(token => ClaimSeatForLatePaymentCoreAsync(orderId, transactionId, last, token), ct);
             }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && attempt < 3)
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
             {
+                if (!last) continue;
+                status = await _deadline.RunAsync(token => LateCoreAsync(MarkRefundRequiredSql, orderId, transactionId, null, token), ct);
             }
+            if (status == "busy")
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10 * attempt, 100)), ct);
+                continue;
+            }
+            if (status is not null)
+            {
+                return new Settlement(status == OrderStatus.Paid ? SettlementOutcome.PaidLate : SettlementOutcome.RefundRequired,
+                    total, categoryId, status);
+            }
+            break;
         }
 
         // Neither pending nor ended any more: a racing twin notification settled it first.
@@ -188,13 +220,17 @@ internal sealed class PaymentStore
         return new Settlement(SettlementOutcome.AlreadySettled, total, categoryId, current);
     }
 
-    /// <returns>The order's status after the claim (paid or refund_required); null when it had not ended.</returns>
-    private async Task<string?> ClaimSeatForLatePaymentCoreAsync(Guid orderId, string? transactionId, CancellationToken ct)
+    /// <returns>The order's status after the claim (paid or refund_required), 'busy' when only locked seats are free; null when it had not ended.</returns>
+    private Task<string?> ClaimSeatForLatePaymentCoreAsync(Guid orderId, string? transactionId, bool last, CancellationToken ct) =>
+        LateCoreAsync(ClaimSeatForLatePaymentSql, orderId, transactionId, last, ct);
+
+    private async Task<string?> LateCoreAsync(string sql, Guid orderId, string? transactionId, bool? last, CancellationToken ct)
     {
-        await using var late = _dataSource.CreateCommand(ClaimSeatForLatePaymentSql);
+        await using var late = _dataSource.CreateCommand(sql);
         late.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orderId });
         late.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = transactionId, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        return (string?)await late.ExecuteScalarAsync(ct);
+        if (last is { } final) late.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = final });
+        return await late.ExecuteScalarAsync(ct) as string;
     }
 
     /// <returns>Per request, in order: the order as it was and whether this statement paid it; null for an unknown order.</returns>

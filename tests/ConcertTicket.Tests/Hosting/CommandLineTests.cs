@@ -10,7 +10,7 @@ public sealed class CommandLineTests(LiveServers stack)
     {
         var help = await CommandLine.RunAsync(["--help"]);
         Assert.Equal(0, help.ExitCode);
-        foreach (var command in new[] { "serve-all", "serve-http", "serve-worker", "migrate", "seed" })
+        foreach (var command in new[] { "serve-all", "serve-http", "serve-worker", "migrate", "seed", "reconcile" })
         {
             Assert.Contains(command, help.Stdout, StringComparison.Ordinal);
             var own = await CommandLine.RunAsync([command, "--help"]);

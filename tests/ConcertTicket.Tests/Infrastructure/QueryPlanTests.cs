@@ -6,6 +6,7 @@ using ConcertTicket.CheckIn;
 using ConcertTicket.Payments;
 using ConcertTicket.TicketEmail;
 using ConcertTicket.Tickets;
+using ConcertTicket.Reconciliation;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
@@ -29,7 +30,8 @@ public sealed partial class QueryPlanTests(LiveServers stack)
         { "set virtual accounts", OrderStore.SetVirtualAccountsSql, "uuid[], text[], text[]" },
         { "cancel", OrderStore.CancelSql, "uuid, text" },
         { "pay", PaymentStore.PaySql, "uuid[], bigint[], text[]" },
-        { "claim seat for late payment", PaymentStore.ClaimSeatForLatePaymentSql, "uuid, text" },
+        { "claim seat for late payment", PaymentStore.ClaimSeatForLatePaymentSql, "uuid, text, boolean" },
+        { "mark refund required", PaymentStore.MarkRefundRequiredSql, "uuid, text" },
         { "find notified order", PaymentStore.FindSql, "uuid" },
         { "status", PaymentStore.StatusSql, "uuid" },
         { "record refund", PaymentStore.RecordRefundSql, "uuid, text" },
@@ -49,6 +51,9 @@ public sealed partial class QueryPlanTests(LiveServers stack)
         { "ticket email sent", TicketEmailWorker.SentSql, "uuid" },
         { "ticket email retry", TicketEmailWorker.RetrySql, "uuid[], text, int, float8" },
         { "ticket email release", TicketEmailWorker.ReleaseSql, "uuid[]" },
+        { "lease due orders to ask about", ReconcileStore.LeaseDueSql, "int, double precision" },
+        { "expire asked orders", ReconcileStore.ExpireAskedSql, "uuid[], uuid[]" },
+        { "pick orders for the sweep", ReconcileStore.PickForSweepSql, "int, double precision, double precision" },
     };
 
     [Theory]

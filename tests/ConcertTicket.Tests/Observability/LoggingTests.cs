@@ -114,5 +114,8 @@ public sealed class LoggingTests(LiveServers stack)
             throw new InvalidOperationException("a bug in " + nameof(BrokenGateway));
 
         public Task<VoidResult> ExpireAsync(Guid orderId, CancellationToken ct) => Task.FromResult(VoidResult.Done);
+
+        public Task<GatewayStatus> GetStatusAsync(Guid orderId, CancellationToken ct) =>
+            Task.FromResult(new GatewayStatus(PaymentState.Unknown, null));
     }
 }
