@@ -3,6 +3,7 @@ using ConcertTicket.Expiry;
 using ConcertTicket.Infrastructure;
 using ConcertTicket.Orders;
 using ConcertTicket.Payments;
+using ConcertTicket.Queue;
 
 namespace ConcertTicket.Hosting;
 
@@ -36,9 +37,11 @@ internal static class AppHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseProtection();
+        app.UseFanPage();
         app.MapCategories();
         app.MapOrders();
         app.MapPaymentCallbacks();
+        app.MapQueue();
         app.MapHealth();
         app.MapMetrics();
         app.MapApiDocumentation();
@@ -79,5 +82,6 @@ internal static class AppHost
         builder.AddPayments(withVoidWorker: withWorkers);
         builder.AddPaymentGatewayMetrics();
         if (withWorkers) builder.AddExpiry();
+        builder.AddQueue(web, withWorkers);
     }
 }

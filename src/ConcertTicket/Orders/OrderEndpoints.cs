@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ConcertTicket.Infrastructure;
 using ConcertTicket.Payments;
+using ConcertTicket.Queue;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -26,6 +27,7 @@ internal static class OrderEndpoints
         var group = app.MapGroup("/orders").WithTags("Orders");
         group.MapPost("/", CreateAsync)
             .RequireOrderLimits()
+            .RequireAdmission()
             .WithName("CreateOrder")
             .WithSummary("Claim a seat of a category for an email and get a Virtual Account to pay it")
             .WithDescription("One ticket per email. The seat is held for Order:HoldSeconds (15 minutes) while its Virtual Account is unpaid; then it goes back on sale. Send an Idempotency-Key to retry safely.")
@@ -73,6 +75,7 @@ internal static class OrderEndpoints
             }
         }
 
+        if (QueueEndpoints.RefuseOtherEmail(request.HttpContext, email) is { } mismatch) return mismatch;
         if (emailLimiter.TryAcquire(email) is { } wait)
         {
             request.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
