@@ -29,6 +29,21 @@ ensure_servers_installed() {
   fi
 }
 
+# The fan page's browser test drives Debian's Chromium through its chromedriver; installs both when missing (as root
+# with apt-get), else says what to install. Nothing downloads a browser of its own.
+ensure_browser_installed() {
+  [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "Installing chromium and chromium-driver (Debian packages) for the browser test..."
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
+      || { say "apt-get install chromium chromium-driver failed"; return 1; }
+  else
+    say "Missing: chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver). Install them first,"
+    say "e.g. 'sudo apt-get install chromium chromium-driver', then run this again."
+    return 1
+  fi
+}
+
 # PostgreSQL refuses to run as root, so as root we run it as the 'postgres' user.
 as_pg_user() {
   if [ "$(id -u)" = 0 ]; then
