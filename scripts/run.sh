@@ -28,7 +28,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 start_postgres "$data/postgres" "$pg_port" || exit 1
-start_redis "$data/redis" "$redis_port" || exit 1
+start_redis "$data/redis" "$redis_port" persistent || exit 1
 
 export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=concert_ticket"
 export ConnectionStrings__Redis="127.0.0.1:$redis_port"

@@ -84,10 +84,13 @@ stop_postgres() {
 }
 
 # start_redis DIR PORT: a cache only, so no persistence.
+# start_redis DIR PORT [persistent]: 'persistent' keeps an append-only file fsynced every second in DIR, which the
+# waiting room needs (docs/waiting-room.md); without it Redis is a cache only, as the tests and benchmarks use it.
 start_redis() {
-  local dir=$1 port=$2
+  local dir=$1 port=$2 aof=no
+  [ "${3:-}" = persistent ] && aof=yes
   mkdir -p "$dir"
-  redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --dir "$dir" \
+  redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly "$aof" --appendfsync everysec --dir "$dir" \
     --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
     || { say "Redis did not start, see $dir/redis.log"; return 1; }
   local i

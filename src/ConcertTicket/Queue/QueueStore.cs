@@ -157,8 +157,17 @@ internal sealed class QueueStore(IConnectionMultiplexer redis, IOptions<QueueOpt
     }
 
     /// <summary>After an order was placed with the admission: it is used, so it does not show as expired.</summary>
-    public void MarkUsed(Guid id) =>
-        Db.HashSet(_keys.Used, id.ToString(), 1, flags: CommandFlags.FireAndForget);
+    /// <remarks>Best effort: the order is placed already, and a lost mark only shows a used admission as expired.</remarks>
+    public void MarkUsed(Guid id)
+    {
+        try
+        {
+            Db.HashSet(_keys.Used, id.ToString(), 1, flags: CommandFlags.FireAndForget);
+        }
+        catch (RedisException)
+        {
+        }
+    }
 
     /// <summary>This instance's recent POST /orders p95, with when it was measured.</summary>
     public Task PublishLatencyAsync(string instance, double p95Ms, DateTimeOffset at) =>
