@@ -163,8 +163,9 @@ internal static class QueueEndpoints
     {
         endpoint.ProducesProblemCodes(StatusCodes.Status401Unauthorized, "admission_required")
             .ProducesProblemCodes(StatusCodes.Status403Forbidden, "admission_mismatch");
-        // The order endpoint already declares its 409 codes: add sale_not_open to them instead of replacing them.
-        endpoint.Add(b =>
+        // The order endpoint declares its own 409 codes (before or after this call): add sale_not_open to them, last,
+        // instead of replacing them.
+        endpoint.Finally(b =>
         {
             var conflicts = b.Metadata.OfType<ProblemCodesMetadata>().Where(m => m.StatusCode == 409).ToList();
             foreach (var m in conflicts) b.Metadata.Remove(m);
