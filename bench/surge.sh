@@ -20,7 +20,7 @@ export Payment__ServerKey=loadtest-server-key Logging__LogLevel__Default=Warning
 export Protection__OrdersPerIpPerMinute=0 Protection__OrdersPerEmailPerMinute=0
 export Queue__TokenSecret=surge-benchmark-token-secret-0123456789 Queue__AdmitPerSecond=${ADMIT_PER_SECOND:-400}
 
-for mode in off on; do
+for mode in ${MODES:-off on}; do   # MODES=on runs one mode only
   "$PG_BIN/dropdb" -h 127.0.0.1 -p "$pg_port" -U postgres --if-exists concert_ticket
   "$PG_BIN/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres concert_ticket
   redis-cli -p "$redis_port" flushall >/dev/null

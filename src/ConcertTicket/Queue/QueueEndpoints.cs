@@ -27,7 +27,11 @@ internal static class QueueEndpoints
         builder.Services.ConfigureQueueOpenApi();
         var enabled = builder.Configuration.GetValue<bool>($"{QueueOptions.Section}:Enabled");
         if (!enabled) return builder;
-        if (web) builder.Services.AddHostedService<OrderLatencyPublisher>();
+        if (web)
+        {
+            builder.Services.AddHostedService<OrderLatencyPublisher>();
+            builder.Services.AddSingleton<IStartupFilter, OrderArrival.StartupFilter>();
+        }
         if (withWorkers) builder.Services.AddHostedService(s => s.GetRequiredService<Admitter>());
         return builder;
     }
@@ -196,7 +200,8 @@ internal static class QueueEndpoints
                         $"Send the {AdmissionTokenHeader} header that GET /queue/{{id}} gives once admitted; it may have expired.");
                 }
                 http.Features.Set(admission);
-                var started = Stopwatch.GetTimestamp();
+                // From the request's arrival when stamped: the limiter's queue counts, as clients feel it.
+                var started = http.Features.Get<OrderArrival>()?.Timestamp ?? Stopwatch.GetTimestamp();
                 var result = await next(context);
                 latency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 if (result is INestedHttpResult { Result: IStatusCodeHttpResult { StatusCode: 201 } }) store.MarkUsed(admission.EntryId);
