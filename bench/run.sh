@@ -30,6 +30,8 @@ Usage: bench/run.sh [options]
   --pool N             the service's Maximum Pool Size (default: the service's own, 32); pgbench's ratio uses N
   --counters           also record dotnet-counters (CSV) for the service during the last scenario run
   --out DIR            result folder (default loadtest/results/bench-<timestamp>)
+  --surge [F] [A]      instead: the waiting-room surge, F fans (20000) arriving over A (10s), queue off then on
+                       (bench/surge.sh)
 TXT
 }
 
@@ -40,6 +42,7 @@ hold_seconds=15
 command_line="bench/run.sh $*"
 while [ $# -gt 0 ]; do
   case $1 in
+    --surge) shift; exec "$root/bench/surge.sh" "$@" ;;
     --quick) vus_list="200 400"; duration=10s; sellout_vus=400; sellout_cap=3m; wrk_rounds=1; pgbench_rounds=1
              ceiling_seconds=5; warmup_seconds=3; warmup_vus=200; scenario_warmup_seconds=5 ;;
     --vus) vus_list=$2; shift ;;

@@ -22,6 +22,8 @@ stack_cleanup() {
   if [ -n "$smtp_pid" ] && kill -0 "$smtp_pid" 2>/dev/null; then kill -TERM "$smtp_pid"; wait "$smtp_pid" 2>/dev/null; fi
   say "Stopping the service, smtp4dev, PostgreSQL and Redis..."
 }
+# The waiting room's places live in Redis: an append-only file keeps them across a restart.
+redis_mode=persistent
 start_stack run || exit 1
 data=$work
 

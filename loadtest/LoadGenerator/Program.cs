@@ -11,6 +11,8 @@ if (Environment.GetEnvironmentVariable(inlineCompletions) is null)
     Environment.SetEnvironmentVariable(inlineCompletions, "1");
 }
 
+if (args.Length > 0 && args[0] == "surge") return await Surge.RunAsync(args[1..]);
+
 var options = LoadOptions.Parse(args, out var error);
 if (options is null)
 {

@@ -38,6 +38,21 @@ ensure_servers_installed() {
   fi
 }
 
+# The fan page's browser test drives Debian's Chromium through its chromedriver; installs both when missing (as root
+# with apt-get), else says what to install. Nothing downloads a browser of its own.
+ensure_browser_installed() {
+  [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "Installing chromium and chromium-driver (Debian packages) for the browser test..."
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
+      || { say "apt-get install chromium chromium-driver failed"; return 1; }
+  else
+    say "Missing: chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver). Install them first,"
+    say "e.g. 'sudo apt-get install chromium chromium-driver', then run this again."
+    return 1
+  fi
+}
+
 # PostgreSQL refuses to run as root, so as root we run it as the 'postgres' user.
 as_pg_user() {
   if [ "$(id -u)" = 0 ]; then
@@ -77,11 +92,13 @@ stop_postgres() {
   return 0
 }
 
-# start_redis DIR PORT: a cache only, so no persistence.
+# start_redis DIR PORT [persistent]: 'persistent' keeps an append-only file fsynced every second in DIR, which the
+# waiting room needs (docs/waiting-room.md); without it Redis is a cache only, as the tests and benchmarks use it.
 start_redis() {
-  local dir=$1 port=$2
+  local dir=$1 port=$2 aof=no
+  [ "${3:-}" = persistent ] && aof=yes
   mkdir -p "$dir"
-  redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --dir "$dir" \
+  redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly "$aof" --appendfsync everysec --dir "$dir" \
     --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
     || { say "Redis did not start, see $dir/redis.log"; return 1; }
   # Up to 20 s: on a busy machine Redis has needed more than 5 s to answer.
@@ -126,6 +143,7 @@ free_port() {
 # is a free port for the service. On exit, stop_stack runs the caller's stack_cleanup (if defined), stops app_pid
 # (the caller sets it when it starts the service), PostgreSQL and Redis; keep_work=1 keeps the folder but not the
 # servers' data.
+# redis_mode=persistent (set before) gives Redis its append-only file (start_redis).
 start_stack() {
   local name=$1 mode=${2:-} attempt fixed_pg=${pg_port:-} fixed_redis=${redis_port:-}
   if [ -z "${work:-}" ]; then
@@ -144,7 +162,7 @@ start_stack() {
     pg_port=$(free_port)
   done
   for attempt in 1 2 3; do
-    start_redis "$work/redis" "$redis_port" && break
+    start_redis "$work/redis" "$redis_port" "${redis_mode:-}" && break
     [ -n "$fixed_redis" ] || [ "$attempt" = 3 ] && return 1
     stop_redis "$work/redis"; redis_port=$(free_port)
   done

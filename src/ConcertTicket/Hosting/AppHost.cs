@@ -4,6 +4,7 @@ using ConcertTicket.Expiry;
 using ConcertTicket.Infrastructure;
 using ConcertTicket.Orders;
 using ConcertTicket.Payments;
+using ConcertTicket.Queue;
 using ConcertTicket.Reconciliation;
 using ConcertTicket.TicketEmail;
 using ConcertTicket.Tickets;
@@ -38,11 +39,13 @@ internal static class AppHost
         app.UseStatusCodePages();
         app.UseProtection();
         app.UseManagementPort(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value);
+        app.UseFanPage();
         app.MapCategories();
         app.MapOrders();
         app.MapPaymentCallbacks();
         app.MapTickets();
         app.MapCheckIn();
+        app.MapQueue();
         app.MapHealth();
         app.MapMetrics();
         app.MapApiDocumentation();
@@ -88,5 +91,6 @@ internal static class AppHost
         builder.AddCheckIn();
         builder.AddTicketEmail(withWorker: withWorkers);
         builder.AddReconciliation(withWorkers);
+        builder.AddQueue(web, withWorkers);
     }
 }

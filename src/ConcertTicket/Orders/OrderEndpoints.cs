@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ConcertTicket.Infrastructure;
 using ConcertTicket.Payments;
+using ConcertTicket.Queue;
 using ConcertTicket.Tickets;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -33,6 +34,7 @@ internal static class OrderEndpoints
         var group = app.MapGroup("/orders").WithTags("Orders");
         group.MapPost("/", CreateAsync)
             .RequireOrderLimits()
+            .RequireAdmission()
             .WithName("CreateOrder")
             .WithOpenApiText(OrdersOpenApi.CreateOrder, OrdersOpenApi.Schemas)
             .WithSummary("Claim a seat of a category for an email and get a Virtual Account to pay it")
@@ -82,6 +84,7 @@ internal static class OrderEndpoints
             }
         }
 
+        if (QueueEndpoints.RefuseOtherEmail(request.HttpContext, email) is { } mismatch) return mismatch;
         if (emailLimiter.TryAcquire(email) is { } wait)
         {
             request.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);

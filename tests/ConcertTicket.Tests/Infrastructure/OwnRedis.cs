@@ -8,14 +8,16 @@ namespace ConcertTicket.Tests.Infrastructure;
 internal sealed class OwnRedis : IDisposable
 {
     private Process? _process;
+    private string[] _extra = [];
 
     public int Port { get; } = FreePort();
 
     public string Configuration => $"127.0.0.1:{Port}";
 
-    public static OwnRedis Start()
+    /// <param name="extra">More redis-server arguments (they win over the defaults), such as persistence.</param>
+    public static OwnRedis Start(params string[] extra)
     {
-        var redis = new OwnRedis();
+        var redis = new OwnRedis { _extra = extra };
         redis.StartAgain();
         return redis;
     }
@@ -28,7 +30,7 @@ internal sealed class OwnRedis : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var a in new[] { "--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no" })
+        foreach (var a in new[] { "--bind", "127.0.0.1", "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no" }.Concat(_extra))
         {
             start.ArgumentList.Add(a);
         }

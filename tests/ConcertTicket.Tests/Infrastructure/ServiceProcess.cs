@@ -18,6 +18,8 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     public string BaseUrl { get; }
 
+    public int ProcessId => _process.Id;
+
     public static async Task<ServiceProcess> StartAsync(string command, IEnumerable<string> args)
     {
         var port = FreePort();
@@ -60,8 +62,13 @@ internal sealed class ServiceProcess : IAsyncDisposable
         throw new InvalidOperationException($"the service did not become healthy in 30 s:\n{string.Join('\n', tail)}");
     }
 
+    private bool _disposed;
+
+    /// <summary>Kills the process (SIGKILL, as a crash would); a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
