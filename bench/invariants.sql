@@ -37,8 +37,8 @@ checks (n, name, found, holds) AS (
     UNION ALL
     SELECT 3, 'seats held by an ended or unknown order', sum(leaked)::bigint, sum(leaked) = 0 FROM per_category
     UNION ALL
-    SELECT 4, 'emails with more than one active order', count(*), count(*) = 0
-    FROM (SELECT email FROM orders WHERE status IN ('pending', 'paid') GROUP BY email HAVING count(*) > 1) twice
+    SELECT 4, 'emails with more than one active order for one concert', count(*), count(*) = 0
+    FROM (SELECT concert_id, email FROM orders WHERE status IN ('pending', 'paid') GROUP BY concert_id, email HAVING count(*) > 1) twice
     UNION ALL
     SELECT 5, format('pending orders created more than %s s + 2 s ago', :hold), count(*), count(*) = 0
     FROM orders WHERE status = 'pending' AND created_at < now() - make_interval(secs => :hold + 2)

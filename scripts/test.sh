@@ -6,6 +6,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/scripts/lib/services.sh"
 
 ensure_servers_installed || exit 1
+ensure_browser_installed || exit 1
+ensure_redocly_installed "$root" || exit 1
 
 work=$(mktemp -d /tmp/concert-ticket-test.XXXXXX)
 chmod 755 "$work"

@@ -54,10 +54,10 @@ internal static class Invariants
 
         var twoActive = await ScalarAsync(connection, """
             SELECT count(*) FROM (
-                SELECT email FROM orders WHERE status IN ('pending', 'paid') GROUP BY email HAVING count(*) > 1
+                SELECT concert_id, email FROM orders WHERE status IN ('pending', 'paid') GROUP BY concert_id, email HAVING count(*) > 1
             ) e
             """);
-        checks.Add(new Check("at most one active order per email", twoActive == 0, $"{twoActive} emails with more than one"));
+        checks.Add(new Check("at most one active order per email per concert", twoActive == 0, $"{twoActive} emails with more than one"));
 
         // Aggregated once instead of a lookup per order: seats.order_id has no index (the service never reads it so).
         var wrongSeat = await ScalarAsync(connection, """

@@ -1,4 +1,6 @@
+using ConcertTicket.Admin;
 using ConcertTicket.Categories;
+using ConcertTicket.Concerts;
 using ConcertTicket.Expiry;
 using ConcertTicket.Infrastructure;
 using ConcertTicket.Orders;
@@ -30,6 +32,7 @@ internal static class AppHost
         builder.AddHealth();
         builder.AddProtection();
         builder.AddApiDocumentation();
+        builder.AddAdminApiDocumentation();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -38,6 +41,8 @@ internal static class AppHost
         app.UseProtection();
         app.MapCategories();
         app.MapOrders();
+        app.MapConcerts();
+        app.MapAdmin();
         app.MapPaymentCallbacks();
         app.MapHealth();
         app.MapMetrics();
@@ -63,6 +68,7 @@ internal static class AppHost
         builder.AddPostgres();
         builder.Services.AddSingleton<Migrator>();
         builder.Services.AddSingleton<Seeder>();
+        builder.Services.AddSingleton<ConcertStore>();
         return builder.Build();
     }
 
@@ -76,6 +82,8 @@ internal static class AppHost
         builder.AddRedis();
         builder.AddCategories(withRefresher: withWorkers);
         builder.AddOrders();
+        builder.AddConcerts();
+        if (web) builder.AddAdmin();
         builder.AddPayments(withVoidWorker: withWorkers);
         builder.AddPaymentGatewayMetrics();
         if (withWorkers) builder.AddExpiry();

@@ -15,6 +15,7 @@ internal static class Cli
         new("serve-worker", "categories cache refresher and expiry worker, no HTTP API", ServeWorkerAsync),
         new("migrate", "apply the SQL migrations in db/migrations that are not applied yet, then exit", MigrateAsync),
         new("seed", "load the sale (db/seed) into an empty database, then exit", SeedAsync),
+        new("concert", "create --file <concert.json> | list | open|pause|close <id>: the organiser's concerts (exit 1: refused)", Concerts.ConcertCommands.RunAsync),
     ];
 
     public static async Task<int> RunAsync(string[] args)

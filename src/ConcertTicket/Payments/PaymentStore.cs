@@ -89,7 +89,7 @@ internal sealed class PaymentStore
     /// </summary>
     internal const string SettleLateSql = """
         WITH target AS (
-            SELECT id, category_id, email FROM orders
+            SELECT id, category_id, concert_id, email FROM orders
             WHERE id = $1 AND status IN ('expired', 'cancelled')
             FOR UPDATE
         ),
@@ -97,7 +97,8 @@ internal sealed class PaymentStore
             SELECT s.id FROM seats s
             WHERE s.category_id = (SELECT category_id FROM target) AND s.order_id IS NULL
               AND NOT EXISTS (SELECT 1 FROM orders o
-                              WHERE o.email = (SELECT email FROM target) AND o.status IN ('pending', 'paid'))
+                              WHERE o.concert_id = (SELECT concert_id FROM target)
+                                AND o.email = (SELECT email FROM target) AND o.status IN ('pending', 'paid'))
             ORDER BY s.id
             LIMIT 1
             FOR UPDATE SKIP LOCKED

@@ -33,6 +33,7 @@ public sealed partial class QueryPlanTests(LiveServers stack)
         { "lease voids", GatewayVoidWorker.LeaseSql, "int" },
         { "void done", GatewayVoidWorker.DoneSql, "uuid" },
         { "void retry", GatewayVoidWorker.RetrySql, "uuid, int, text, int" },
+        { "record admin refund", ConcertTicket.Admin.AdminStore.RecordRefundSql, "uuid, text, text, text" },
     };
 
     [Theory]

@@ -53,7 +53,7 @@ internal static class Sale
     /// <summary>
     /// The inventory invariants, over the whole database: per category free + held + sold = capacity; every
     /// pending or paid order holds exactly its own seat; no seat is held by an order that ended; at most one
-    /// active order per email.
+    /// active order per email per concert.
     /// </summary>
     public static async Task AssertInvariantsAsync(NpgsqlDataSource db)
     {
@@ -94,10 +94,10 @@ internal static class Sale
         if (heldByEnded > 0) violations.Add($"{heldByEnded} seats are held by orders that ended or do not exist");
         var twoActive = await ScalarAsync<long>(db, """
             SELECT count(*) FROM (
-                SELECT email FROM orders WHERE status IN ('pending', 'paid') GROUP BY email HAVING count(*) > 1
+                SELECT concert_id, email FROM orders WHERE status IN ('pending', 'paid') GROUP BY concert_id, email HAVING count(*) > 1
             ) e
             """);
-        if (twoActive > 0) violations.Add($"{twoActive} emails have more than one active order");
+        if (twoActive > 0) violations.Add($"{twoActive} emails have more than one active order for one concert");
         Assert.True(violations.Count == 0, string.Join("\n", violations));
     }
 }
