@@ -4,6 +4,7 @@ using ConcertTicket.Admin;
 using ConcertTicket.Tests.Concerts;
 using ConcertTicket.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace ConcertTicket.Tests.Admin;
 
@@ -200,6 +201,29 @@ public sealed class AdminApiTests(LiveServers stack)
         Assert.Equal(1, dashboard.QueryCount);
         var snapshot = await TestApp.JsonAsync(answers[0]);
         Assert.Equal("The Concert", Assert.Single(snapshot.GetProperty("concerts").EnumerateArray()).GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task Admin_keys_never_appear_in_logs_or_responses_even_at_trace_level()
+    {
+        await using var sale = await OwnSale.CreateAsync(stack);
+        var logs = new CapturedLogs();
+        await using var app = await TestApp.StartAsync(stack, b => b.Logging.AddProvider(logs),
+            $"--ConnectionStrings:Postgres={sale.ConnectionString}", $"--Admin:ApiKeys:main={OwnSale.AdminKey}",
+            "--Logging:LogLevel:Default=Trace", "--Logging:LogLevel:Microsoft=Trace", "--Logging:LogLevel:System=Trace");
+        var bodies = new List<string>();
+        foreach (var key in new[] { OwnSale.AdminKey, OwnSale.AdminKey + "-wrong" })
+        {
+            bodies.Add(await (await app.Client.SendAsync(OwnSale.Admin(HttpMethod.Get, "/admin/concerts", key: key))).Content.ReadAsStringAsync());
+            bodies.Add(await (await app.Client.SendAsync(OwnSale.Admin(HttpMethod.Post, "/admin/concerts", new { name = "x" }, key))).Content.ReadAsStringAsync());
+        }
+        bodies.Add(await app.Client.GetStringAsync("/openapi/v1.json"));
+
+        Assert.NotEmpty(logs.Entries);
+        Assert.DoesNotContain(logs.Entries, e => e.Contains(OwnSale.AdminKey, StringComparison.Ordinal));
+        Assert.DoesNotContain(bodies, b => b.Contains(OwnSale.AdminKey, StringComparison.Ordinal));
+        Assert.Equal(0L, await Sale.ScalarAsync<long>(sale.DataSource,
+            "SELECT count(*) FROM admin_audit WHERE detail::text LIKE '%' || $1 || '%' OR actor LIKE '%' || $1 || '%'", OwnSale.AdminKey));
     }
 
     private static async Task<List<string>> ActionsAsync(OwnSale sale, int concertId)
