@@ -37,9 +37,9 @@ checks (n, name, found, holds) AS (
     UNION ALL
     SELECT 3, 'seats held by an ended or unknown order', sum(leaked)::bigint, sum(leaked) = 0 FROM per_category
     UNION ALL
-    SELECT 4, 'emails (trimmed, lower-cased) with more than one active order', count(*), count(*) = 0
-    FROM (SELECT lower(btrim(email)) FROM orders WHERE status IN ('pending', 'paid')
-          GROUP BY lower(btrim(email)) HAVING count(*) > 1) twice
+    SELECT 4, 'emails (trimmed, lower-cased) with more than one active order for one concert', count(*), count(*) = 0
+    FROM (SELECT concert_id, lower(btrim(email)) FROM orders WHERE status IN ('pending', 'paid')
+          GROUP BY concert_id, lower(btrim(email)) HAVING count(*) > 1) twice
     UNION ALL
     SELECT 6, 'held seats whose order names another seat', count(*), count(*) = 0
     FROM seats s JOIN orders o ON o.id = s.order_id WHERE o.seat_id IS DISTINCT FROM s.id

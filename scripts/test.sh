@@ -9,6 +9,7 @@ source "$root/scripts/lib/services.sh"
 
 ensure_servers_installed || exit 1
 ensure_browser_installed || exit 1
+ensure_redocly_installed "$root" || exit 1
 
 start_stack test fast || exit 1
 say "PostgreSQL on 127.0.0.1:$pg_port, Redis on 127.0.0.1:$redis_port (in $work)"

@@ -54,11 +54,11 @@ internal static class Invariants
 
         var twoActive = await ScalarAsync(connection, """
             SELECT count(*) FROM (
-                SELECT lower(btrim(email)) FROM orders WHERE status IN ('pending', 'paid')
-                GROUP BY lower(btrim(email)) HAVING count(*) > 1
+                SELECT concert_id, lower(btrim(email)) FROM orders WHERE status IN ('pending', 'paid')
+                GROUP BY concert_id, lower(btrim(email)) HAVING count(*) > 1
             ) e
             """);
-        checks.Add(new Check("at most one active order per email (trimmed, lower-cased)", twoActive == 0, $"{twoActive} emails with more than one"));
+        checks.Add(new Check("at most one active order per email (trimmed, lower-cased) per concert", twoActive == 0, $"{twoActive} emails with more than one"));
 
         // Aggregated once: one pass over the held seats instead of a lookup per order.
         var wrongSeat = await ScalarAsync(connection, """

@@ -176,3 +176,32 @@ stop_stack() {
   elif [ "${stack_owns_work:-0}" = 1 ]; then rm -rf "$work"; fi
   return 0
 }
+
+# Installs Debian's headless-capable Chromium and its WebDriver (the browser tests drive /usr/bin/chromium through
+# /usr/bin/chromedriver; nothing downloads a browser) when they are missing and we are root with apt-get.
+ensure_browser_installed() {
+  local missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "Installing ${missing[*]} (Debian packages) for the browser tests..."
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
+      || { say "apt-get install ${missing[*]} failed"; return 1; }
+  else
+    say "Missing: ${missing[*]}. Install them first, e.g. 'sudo apt-get install chromium chromium-driver'."
+    return 1
+  fi
+}
+
+# Installs @redocly/cli (the OpenAPI lint the tests run) into tools/redocly/node_modules, ignored by git, when missing.
+REDOCLY_VERSION=2.77.0
+ensure_redocly_installed() {
+  local root=$1
+  [ -x "$root/tools/redocly/node_modules/.bin/redocly" ] && return 0
+  command -v npm >/dev/null 2>&1 || { say "npm is missing: install Node.js (Debian: apt-get install npm) for the OpenAPI lint."; return 1; }
+  say "Installing @redocly/cli@$REDOCLY_VERSION into tools/redocly (npm)..."
+  mkdir -p "$root/tools/redocly"
+  (cd "$root/tools/redocly" && npm install --no-save --no-package-lock --no-audit --no-fund --prefix . "@redocly/cli@$REDOCLY_VERSION" >/dev/null) \
+    || { say "npm install @redocly/cli failed"; return 1; }
+}

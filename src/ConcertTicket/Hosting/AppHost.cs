@@ -1,5 +1,7 @@
+using ConcertTicket.Admin;
 using ConcertTicket.Categories;
 using ConcertTicket.CheckIn;
+using ConcertTicket.Concerts;
 using ConcertTicket.Expiry;
 using ConcertTicket.Infrastructure;
 using ConcertTicket.Orders;
@@ -32,6 +34,7 @@ internal static class AppHost
         builder.AddHealth();
         builder.AddProtection();
         builder.AddApiDocumentation();
+        builder.AddAdminApiDocumentation();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -42,6 +45,8 @@ internal static class AppHost
         app.UseFanPage();
         app.MapCategories();
         app.MapOrders();
+        app.MapConcerts();
+        app.MapAdmin();
         app.MapPaymentCallbacks();
         app.MapTickets();
         app.MapCheckIn();
@@ -71,6 +76,7 @@ internal static class AppHost
         builder.AddPostgres();
         builder.Services.AddSingleton<Migrator>();
         builder.Services.AddSingleton<Seeder>();
+        builder.Services.AddSingleton<ConcertStore>();
         return builder.Build();
     }
 
@@ -85,6 +91,8 @@ internal static class AppHost
         builder.AddRedis();
         builder.AddCategories(withRefresher: withWorkers);
         builder.AddOrders();
+        builder.AddConcerts();
+        if (web) builder.AddAdmin();
         builder.AddPayments(withVoidWorker: withWorkers);
         builder.AddExpiry(withWorker: withWorkers);
         builder.AddTickets();

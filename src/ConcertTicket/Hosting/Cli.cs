@@ -19,6 +19,7 @@ internal static class Cli
         new("migrate", "apply the SQL migrations in db/migrations that are not applied yet, then exit", MigrateAsync),
         new("seed", "load the sale (db/seed) into an empty database, then exit", SeedAsync),
         new("reconcile", "compare one day's orders with Midtrans (--date YYYY-MM-DD [--json]); exit 0 when all agree, 1 otherwise", ReconcileAsync),
+        new("concert", "create --file <concert.json> | list | open|pause|close <id>: the organiser's concerts (exit 1: refused)", Concerts.ConcertCommands.RunAsync),
     ];
 
     public static async Task<int> RunAsync(string[] args)

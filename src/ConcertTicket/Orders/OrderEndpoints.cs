@@ -42,7 +42,7 @@ internal static class OrderEndpoints
             .Accepts<CreateOrderRequest>("application/json")
             .ProducesProblemCodes(StatusCodes.Status400BadRequest, "validation_failed", "invalid_json")
             .ProducesProblemCodes(StatusCodes.Status404NotFound, "unknown_category")
-            .ProducesProblemCodes(StatusCodes.Status409Conflict, "already_ordered", "sold_out")
+            .ProducesProblemCodes(StatusCodes.Status409Conflict, "already_ordered", "sold_out", "sale_not_open", "sale_closed", "sale_paused")
             .ProducesProblemCodes(StatusCodes.Status413PayloadTooLarge, "payload_too_large")
             .ProducesProblemCodes(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type")
             .ProducesProblemCodes(StatusCodes.Status422UnprocessableEntity, "idempotency_key_reused")
@@ -102,6 +102,8 @@ internal static class OrderEndpoints
                 "One ticket per email: an order for this email is pending or paid."),
             PlacementOutcome.SoldOut => Problems.Of(409, "sold_out",
                 $"Category {categoryId} has no free seat left; seats come back when unpaid holds expire."),
+            PlacementOutcome.SaleNotOpen or PlacementOutcome.SaleClosed or PlacementOutcome.SalePaused =>
+                Concerts.SaleWindow.Problem(placed.Outcome, categoryId),
             PlacementOutcome.IdempotencyKeyReused => Problems.Of(422, "idempotency_key_reused",
                 "Use a new key for a new order; a retry must send the same email and category."),
             PlacementOutcome.PaymentUnavailable => PaymentProblem(placed.Charge!),

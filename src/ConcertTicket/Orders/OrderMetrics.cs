@@ -49,6 +49,9 @@ internal sealed class OrderMetrics
         PlacementOutcome.SoldOut => "sold_out",
         PlacementOutcome.IdempotencyKeyReused => "idempotency_key_reused",
         PlacementOutcome.PaymentUnavailable => "payment_unavailable",
+        PlacementOutcome.SaleNotOpen => "sale_not_open",
+        PlacementOutcome.SaleClosed => "sale_closed",
+        PlacementOutcome.SalePaused => "sale_paused",
         _ => "other",
     };
 

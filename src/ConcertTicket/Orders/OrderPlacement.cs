@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace ConcertTicket.Orders;
 
-internal enum PlacementOutcome { Created, Replayed, UnknownCategory, AlreadyOrdered, SoldOut, IdempotencyKeyReused, PaymentUnavailable }
+internal enum PlacementOutcome { Created, Replayed, UnknownCategory, AlreadyOrdered, SoldOut, IdempotencyKeyReused, PaymentUnavailable, SaleNotOpen, SaleClosed, SalePaused }
 
 internal sealed record Placement(PlacementOutcome Outcome, OrderRow? Order = null, ChargeResult? Charge = null);
 
@@ -62,6 +62,9 @@ internal sealed partial class OrderPlacement(
             case ClaimOutcome.UnknownCategory: return new Placement(PlacementOutcome.UnknownCategory);
             case ClaimOutcome.AlreadyOrdered or ClaimOutcome.DuplicateIdempotencyKey: return new Placement(PlacementOutcome.AlreadyOrdered);
             case ClaimOutcome.SoldOut: return new Placement(PlacementOutcome.SoldOut);
+            case ClaimOutcome.SaleNotOpen: return new Placement(PlacementOutcome.SaleNotOpen);
+            case ClaimOutcome.SaleClosed: return new Placement(PlacementOutcome.SaleClosed);
+            case ClaimOutcome.SalePaused: return new Placement(PlacementOutcome.SalePaused);
         }
         metrics.Created(categoryId);
         return await ChargeAsync(claim.Order!, PlacementOutcome.Created);

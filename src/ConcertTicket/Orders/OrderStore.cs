@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace ConcertTicket.Orders;
 
-internal enum ClaimOutcome { Claimed, UnknownCategory, AlreadyOrdered, SoldOut, DuplicateIdempotencyKey }
+internal enum ClaimOutcome { Claimed, UnknownCategory, AlreadyOrdered, SoldOut, DuplicateIdempotencyKey, SaleNotOpen, SaleClosed, SalePaused }
 
 internal sealed record ClaimResult(ClaimOutcome Outcome, OrderRow? Order = null);
 
@@ -57,20 +57,29 @@ internal sealed class OrderStore
     internal StatementBatcher<VirtualAccountRecord, Guid, bool> VirtualAccounts => _virtualAccounts;
 
     /// <summary>
-    /// Claims the first free seat of the category and records a pending order, in one statement. A fan with an
-    /// active order claims nothing; a concurrent twin that slips past that check is stopped by the unique index on
+    /// Claims the first free seat of the category and records a pending order, in one statement. Nothing is claimed
+    /// outside the concert's sale window or state (read from the tiny concerts table in the same statement), nor by a
+    /// fan with an active order for the same concert; a concurrent twin that slips past that check is stopped by the unique index on
     /// active emails, which rolls the whole statement back (seat included).
     /// </summary>
     internal const string ClaimSql = """
-        WITH existing AS (
-            SELECT id FROM orders WHERE email = $2 AND status IN ('pending', 'paid')
+        WITH category AS (
+            SELECT c.id, c.price, c.concert_id,
+                   CASE WHEN k.state = 'paused' THEN 'paused'
+                        WHEN k.state = 'closed' OR now() >= k.sale_closes_at THEN 'closed'
+                        WHEN k.state = 'draft' OR now() < k.sale_opens_at THEN 'not_open'
+                        ELSE 'open' END AS sale
+            FROM categories c JOIN concerts k ON k.id = c.concert_id
+            WHERE c.id = $3
         ),
-        category AS (
-            SELECT id, price FROM categories WHERE id = $3
+        existing AS (
+            SELECT o.id FROM orders o, category
+            WHERE o.concert_id = category.concert_id AND o.email = $2 AND o.status IN ('pending', 'paid')
         ),
         seat AS (
             SELECT s.id FROM seats s
             WHERE s.category_id = $3 AND s.order_id IS NULL AND NOT EXISTS (SELECT 1 FROM existing)
+              AND EXISTS (SELECT 1 FROM category WHERE sale = 'open')
             ORDER BY s.id
             LIMIT 1
             FOR UPDATE SKIP LOCKED
@@ -80,11 +89,11 @@ internal sealed class OrderStore
             RETURNING s.id, s.row_no, s.col_no
         ),
         created AS (
-            INSERT INTO orders (id, email, category_id, seat_id, total, expires_at, idempotency_key, bank)
-            SELECT $1, $2, $3, claimed.id, category.price, now() + $4, $5, $6 FROM claimed, category
+            INSERT INTO orders (id, email, category_id, concert_id, seat_id, total, expires_at, idempotency_key, bank)
+            SELECT $1, $2, $3, category.concert_id, claimed.id, category.price, now() + $4, $5, $6 FROM claimed, category
             RETURNING total, created_at, expires_at
         )
-        SELECT EXISTS (SELECT 1 FROM category), EXISTS (SELECT 1 FROM existing),
+        SELECT (SELECT sale FROM category), EXISTS (SELECT 1 FROM existing),
                claimed.row_no, claimed.col_no, created.total, created.created_at, created.expires_at
         FROM (VALUES (1)) AS one (x)
         LEFT JOIN claimed ON true
@@ -156,7 +165,13 @@ internal sealed class OrderStore
         {
             await using var reader = await command.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
-            if (!reader.GetBoolean(0)) return new ClaimResult(ClaimOutcome.UnknownCategory);
+            if (reader.IsDBNull(0)) return new ClaimResult(ClaimOutcome.UnknownCategory);
+            switch (reader.GetString(0))
+            {
+                case "not_open": return new ClaimResult(ClaimOutcome.SaleNotOpen);
+                case "closed": return new ClaimResult(ClaimOutcome.SaleClosed);
+                case "paused": return new ClaimResult(ClaimOutcome.SalePaused);
+            }
             if (reader.GetBoolean(1)) return new ClaimResult(ClaimOutcome.AlreadyOrdered);
             if (reader.IsDBNull(2)) return new ClaimResult(ClaimOutcome.SoldOut);
             return new ClaimResult(ClaimOutcome.Claimed, new OrderRow(

@@ -100,13 +100,14 @@ internal sealed class PaymentStore
     /// </summary>
     internal const string ClaimSeatForLatePaymentSql = """
         WITH target AS (
-            SELECT id, category_id, email FROM orders
+            SELECT id, category_id, concert_id, email FROM orders
             WHERE id = $1 AND status IN ('expired', 'cancelled')
             FOR UPDATE
         ),
         other_active AS (
             SELECT EXISTS (SELECT 1 FROM orders o
-                           WHERE o.email = (SELECT email FROM target) AND o.status IN ('pending', 'paid')) AS yes
+                           WHERE o.concert_id = (SELECT concert_id FROM target)
+                             AND o.email = (SELECT email FROM target) AND o.status IN ('pending', 'paid')) AS yes
         ),
         seat AS (
             SELECT s.id FROM seats s

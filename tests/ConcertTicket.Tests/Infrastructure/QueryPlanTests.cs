@@ -54,6 +54,7 @@ public sealed partial class QueryPlanTests(LiveServers stack)
         { "lease due orders to ask about", ReconcileStore.LeaseDueSql, "int, double precision" },
         { "expire asked orders", ReconcileStore.ExpireAskedSql, "uuid[], uuid[]" },
         { "pick orders for the sweep", ReconcileStore.PickForSweepSql, "int, double precision, double precision" },
+        { "record admin refund", ConcertTicket.Admin.AdminStore.RecordRefundSql, "uuid, text, text, text" },
     };
 
     [Theory]

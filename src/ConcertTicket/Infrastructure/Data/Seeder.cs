@@ -62,7 +62,7 @@ internal sealed class Seeder(NpgsqlDataSource dataSource)
 
         var total = 0;
         await using (var importer = await connection.BeginBinaryImportAsync(
-            "COPY seats (category_id, row_no, col_no) FROM STDIN (FORMAT BINARY)", ct))
+            "COPY seats (concert_id, category_id, row_no, col_no) FROM STDIN (FORMAT BINARY)", ct))
         {
             foreach (var c in categories)
             {
@@ -71,6 +71,7 @@ internal sealed class Seeder(NpgsqlDataSource dataSource)
                     for (var column = 1; column <= c.Columns; column++)
                     {
                         await importer.StartRowAsync(ct);
+                        await importer.WriteAsync(concertId, NpgsqlDbType.Integer, ct);
                         await importer.WriteAsync(c.Id, NpgsqlDbType.Integer, ct);
                         await importer.WriteAsync(row, NpgsqlDbType.Integer, ct);
                         await importer.WriteAsync(column, NpgsqlDbType.Integer, ct);
