@@ -154,7 +154,7 @@ internal sealed class AdminStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = reference });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = actor });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Orders.OrderStatus.RefundRequired });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = OrderStatus.RefundRequired });
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         if (!reader.GetBoolean(0)) return RefundOutcome.UnknownOrder;
