@@ -63,7 +63,7 @@ public sealed class MoneyStatesTests(LiveServers stack)
         await Sale.AssertInvariantsAsync(stack.DataSource);
     }
 
-    /// <summary>An order of 1,000,000 in the given status; pending and paid hold a seat, the others none.</summary>
+    /// <summary>An order of 1,000,000 in the given status; pending and paid hold a seat, the others none; paid has its ticket.</summary>
     private async Task<Guid> OrderInStatusAsync(int category, string status)
     {
         var id = Guid.NewGuid();
@@ -78,6 +78,10 @@ public sealed class MoneyStatesTests(LiveServers stack)
             )
             UPDATE seats SET order_id = $1 FROM seat WHERE seats.id = seat.id AND $4 IN ('pending', 'paid')
             """, id, Sale.Email(), category, status);
+        // A paid order has its ticket, as the pay statement issues it (the invariants check it).
+        await Sale.ExecuteAsync(stack.DataSource, """
+            INSERT INTO tickets (id, order_id, seat_id) SELECT gen_random_uuid(), id, seat_id FROM orders WHERE id = $1 AND status = 'paid'
+            """, id);
         return id;
     }
 }
