@@ -103,8 +103,10 @@ internal static class OpenApiDocumentation
             return Task.CompletedTask;
         }
 
-        private static OpenApiResponse ProblemResponse(int status, IReadOnlyList<string> codes, IOpenApiSchema schema)
+        private static OpenApiResponse ProblemResponse(int status, IReadOnlyList<string> declaredCodes, IOpenApiSchema schema)
         {
+            // Two features may declare the same code on one operation (sale_not_open: the concert's window and the queue).
+            var codes = declaredCodes.Distinct(StringComparer.Ordinal).ToList();
             var lines = codes.Select(c => $"- `{c}`: {ProblemCatalog.Get(c).When}");
             var response = new OpenApiResponse
             {
