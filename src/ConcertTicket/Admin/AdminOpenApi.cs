@@ -37,9 +37,11 @@ internal static class AdminOpenApi
             {
                 foreach (var operation in item.Operations?.Values ?? Enumerable.Empty<OpenApiOperation>())
                 {
-                    operation.Security = path.StartsWith("/admin", StringComparison.Ordinal)
-                        ? [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(Scheme, document)] = [] }]
-                        : [];
+                    // An operation another feature secured (the gates' POST /checkin) keeps its scheme; the rest are public.
+                    if (path.StartsWith("/admin", StringComparison.Ordinal))
+                        operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(Scheme, document)] = [] }];
+                    else if (operation.Security is not { Count: > 0 })
+                        operation.Security = [];
                 }
             }
             // concert_id appears in GET /categories only while several concerts exist; the seed's one-concert answer,

@@ -6,7 +6,7 @@ namespace ConcertTicket.Tests.Admin;
 
 /// <summary>
 /// The OpenAPI document passes Redocly's recommended rules with no error (@redocly/cli, installed by scripts/test.sh
-/// into tools/redocly), and declares what every operation needs: the bearer key under /admin, nothing elsewhere.
+/// into tools/redocly), and declares what every operation needs: the bearer key under /admin, a gate's token for /checkin, nothing elsewhere.
 /// </summary>
 [Collection(LiveServersGroup.Name)]
 public sealed class OpenApiLintTests(LiveServers stack)
@@ -28,6 +28,8 @@ public sealed class OpenApiLintTests(LiveServers stack)
                 var security = operation.Value.GetProperty("security");
                 if (path.Name.StartsWith("/admin", StringComparison.Ordinal))
                     Assert.True(security[0].TryGetProperty("adminKey", out _), $"{operation.Name} {path.Name}");
+                else if (path.Name.StartsWith("/checkin", StringComparison.Ordinal))
+                    Assert.True(security[0].TryGetProperty("GateToken", out _), $"{operation.Name} {path.Name}");
                 else
                     Assert.Equal(0, security.GetArrayLength());
             }
