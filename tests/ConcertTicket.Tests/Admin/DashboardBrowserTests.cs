@@ -73,8 +73,7 @@ public sealed class DashboardBrowserTests(LiveServers stack)
         Assert.Equal("500,000", driver.FindElement(By.Id("total-revenue")).Text);
         Assert.Equal("live", driver.FindElement(By.Id("status")).Text);
 
-        Directory.CreateDirectory(Repository.PathOf("docs", "images"));
-        ((ITakesScreenshot)driver).GetScreenshot().SaveAsFile(Repository.PathOf("docs", "images", "admin-dashboard.png"));
+        ((ITakesScreenshot)driver).GetScreenshot().SaveAsFile(Repository.ScreenshotPath("admin-dashboard.png"));
         await app.StopAsync();
     }
 

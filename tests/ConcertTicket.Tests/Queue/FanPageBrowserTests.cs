@@ -19,7 +19,7 @@ namespace ConcertTicket.Tests.Queue;
 /// <summary>
 /// The fan page in Debian's Chromium (headless, phone-sized), against the real service on a real port: open the
 /// page, join the queue, get admitted, order, pay (a signed notification), see paid. Each step's screenshot goes
-/// to docs/images/, where docs/fan-page.md shows them.
+/// to docs/images/ with CONCERT_TICKET_SCREENSHOTS=docs, where docs/waiting-room.md shows them.
 /// </summary>
 [Collection(LiveServersGroup.Name)]
 public sealed class FanPageBrowserTests(LiveServers stack)
@@ -121,7 +121,7 @@ public sealed class FanPageBrowserTests(LiveServers stack)
     }
 
     private static void Screenshot(IWebDriver driver, string step) =>
-        ((ITakesScreenshot)driver).GetScreenshot().SaveAsFile(Repository.PathOf("docs", "images", $"fan-page-{step}.png"));
+        ((ITakesScreenshot)driver).GetScreenshot().SaveAsFile(Repository.ScreenshotPath($"fan-page-{step}.png"));
 
     private static int FreePort()
     {
