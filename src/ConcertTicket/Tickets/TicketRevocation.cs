@@ -10,10 +10,6 @@ namespace ConcertTicket.Tickets;
 /// </summary>
 internal sealed class TicketRevocation(NpgsqlDataSource dataSource, PostgresDeadline deadline)
 {
-    /// <summary>The gateway statuses that take a paid order's money back.</summary>
-    public static bool IsMoneyReturned(string transactionStatus) =>
-        transactionStatus is "refund" or "partial_refund" or "chargeback" or "partial_chargeback";
-
     /// <summary>
     /// Locks the paid order first, so a racing check-in or a twin notification waits and then finds it refunded.
     /// A checked-in ticket is revoked too: the money left, so does the right to the seat. A new ticket for the seat
