@@ -35,6 +35,14 @@ if [ "$rc" != 0 ] && [ -s "$work/service.log" ]; then
   tail -n 200 "$kept"
 fi
 
+# The failed tests again, after the service's log, so that the end of the output names them and says why.
+if [ "$(grep -cE '^ +Failed [^:]' "$work/test.log")" != 0 ]; then
+  echo
+  echo "Failed tests:"
+  awk '/^ +Failed [^:]/ { on = 1; n = 0 } /^ +(Passed|Skipped) |^Total tests|^(Passed|Failed)!/ { on = 0 } on && n++ < 25' "$work/test.log" |
+    grep -vE '^ +at (System|Microsoft|Xunit)\.'
+fi
+
 # One plain closing line for CI, summed over the test projects.
 sum() { grep -Eo "^ +$1: +[0-9]+" "$work/test.log" | awk '{ n += $2 } END { print n + 0 }'; }
 projects=$(grep -c '^Test run for ' "$work/test.log")
