@@ -74,8 +74,10 @@ internal sealed class OrderStore
             WHERE c.id = $3
         ),
         existing AS (
-            SELECT o.id FROM orders o, category
-            WHERE o.concert_id = category.concert_id AND o.email = $2 AND o.status IN ('pending', 'paid')
+            -- The concert as a value (an InitPlan), not a join: joined, the planner looked the email up in
+            -- orders_one_active_per_email (concert_id, email) by its second column alone, which reads the whole index.
+            SELECT o.id FROM orders o
+            WHERE o.concert_id = (SELECT concert_id FROM category) AND o.email = $2 AND o.status IN ('pending', 'paid')
         ),
         seat AS (
             SELECT s.id FROM seats s
