@@ -43,7 +43,7 @@ internal sealed class AdminAuth
         if (actor is null)
         {
             http.Response.Headers.WWWAuthenticate = "Bearer realm=\"concert-ticket-admin\"";
-            return Problems.Create(401, "unauthorized", "An admin API key is required.",
+            return Problems.Of(401, "unauthorized",
                 "Send Authorization: Bearer <key> with a configured admin key.");
         }
         http.Items[ActorItem] = actor;

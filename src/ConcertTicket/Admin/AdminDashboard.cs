@@ -1,12 +1,13 @@
 using System.Diagnostics.Metrics;
 using System.Text;
+using System.Text.Json.Nodes;
 using ConcertTicket.Orders;
 using Microsoft.Extensions.Options;
 
 namespace ConcertTicket.Admin;
 
 /// <summary>
-/// The live dashboard's data: one snapshot of every concert's figures, shared by all the dashboards this instance
+/// The live dashboard's data: one snapshot of every concert's figures and the waiting room's, shared by all the dashboards this instance
 /// serves and renewed by one query at most once per Admin:DashboardRefreshMilliseconds (1 s), however many are open;
 /// concurrent polls wait for the same query. Nothing is queried while no dashboard is open.
 /// </summary>
@@ -16,6 +17,7 @@ internal sealed class AdminDashboard : IDisposable
     public const int Minutes = 15;
 
     private readonly AdminStore _store;
+    private readonly WaitingRoomFigures _waitingRoom;
     private readonly IOptions<AdminOptions> _options;
     private readonly IOptions<OrderOptions> _orderOptions;
     private readonly TimeProvider _time;
@@ -24,10 +26,11 @@ internal sealed class AdminDashboard : IDisposable
     private (byte[] Body, long At)? _current;
     private long _queryCount;
 
-    public AdminDashboard(AdminStore store, IOptions<AdminOptions> options, IOptions<OrderOptions> orderOptions,
-        TimeProvider time, IMeterFactory meters)
+    public AdminDashboard(AdminStore store, WaitingRoomFigures waitingRoom, IOptions<AdminOptions> options,
+        IOptions<OrderOptions> orderOptions, TimeProvider time, IMeterFactory meters)
     {
         _store = store;
+        _waitingRoom = waitingRoom;
         _options = options;
         _orderOptions = orderOptions;
         _time = time;
@@ -44,8 +47,9 @@ internal sealed class AdminDashboard : IDisposable
             if (Fresh() is { } again) return again;
             _queries.Add(1);
             Interlocked.Increment(ref _queryCount);
-            var json = await _store.SaleJsonAsync(null, Minutes, _orderOptions.Value.Hold, ct);
-            var body = Encoding.UTF8.GetBytes(json);
+            var document = JsonNode.Parse(await _store.SaleJsonAsync(null, Minutes, _orderOptions.Value.Hold, ct))!;
+            document["queue"] = await _waitingRoom.ReadAsync();
+            var body = Encoding.UTF8.GetBytes(document.ToJsonString());
             _current = (body, _time.GetTimestamp());
             return body;
         }

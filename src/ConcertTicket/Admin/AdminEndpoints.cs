@@ -16,13 +16,14 @@ internal static class AdminEndpoints
     private static readonly IOptions<ApiOptions> ConcertBodyLimit = Options.Create(new ApiOptions { MaxRequestBodyBytes = 32 * 1024 * 1024 });
 
     private static readonly string[] OrderStatuses =
-        [OrderStatus.Pending, OrderStatus.Paid, OrderStatus.Expired, OrderStatus.Cancelled, OrderStatus.RefundRequired];
+        [OrderStatus.Pending, OrderStatus.Paid, OrderStatus.Expired, OrderStatus.Cancelled, OrderStatus.RefundRequired, OrderStatus.Refunded];
 
     public static IHostApplicationBuilder AddAdmin(this IHostApplicationBuilder builder)
     {
         builder.Services.AddValidatedOptions<AdminOptions>(AdminOptions.Section, o => o.Validate());
         builder.Services.AddSingleton<AdminAuth>();
         builder.Services.AddSingleton<AdminStore>();
+        builder.Services.AddSingleton<WaitingRoomFigures>();
         builder.Services.AddSingleton<AdminDashboard>();
         return builder;
     }
@@ -63,7 +64,7 @@ internal static class AdminEndpoints
         group.MapGet("/concerts/{id:int}/sale", SaleAsync)
             .WithName("GetConcertSale")
             .ProducesProblemCodes(StatusCodes.Status401Unauthorized, "unauthorized")
-            .WithSummary("The sale's figures: per category free, held, paid and revenue; orders and payments per minute over the last hour; refunds to make")
+            .WithSummary("The sale's figures: per category free, held, paid, checked in and revenue; the waiting room's line and pace; orders and payments per minute over the last hour; refunds to make")
             .ProducesProblemCodes(StatusCodes.Status404NotFound, "unknown_concert");
         group.MapGet("/orders", OrdersAsync)
             .WithName("ListAdminOrders")
@@ -73,7 +74,7 @@ internal static class AdminEndpoints
         group.MapPost("/orders/{id}/refund", RefundAsync)
             .WithName("RecordRefund")
             .ProducesProblemCodes(StatusCodes.Status401Unauthorized, "unauthorized")
-            .WithSummary("Record that a refund_required order's money was returned, with the transfer's reference; this closes it")
+            .WithSummary("Record that a refund_required order's money was returned, with the transfer's reference; the order becomes refunded")
             .Accepts<JsonElement>("application/json")
             .ProducesProblemCodes(StatusCodes.Status400BadRequest, "validation_failed", "invalid_json")
             .ProducesProblemCodes(StatusCodes.Status404NotFound, "unknown_order")
@@ -130,10 +131,8 @@ internal static class AdminEndpoints
         {
             ConcertChange.Changed => TypedResults.Ok(new AdminConcertEnvelope(result.Concert!)),
             ConcertChange.UnknownConcert => ConcertEndpoints.UnknownConcert(id),
-            ConcertChange.InvalidStateChange => Problems.Create(409, "invalid_state_change",
-                "The concert cannot change to this state.", result.Detail),
-            ConcertChange.NotDraft => Problems.Create(409, "concert_not_draft",
-                "Only a draft concert's prices and layout can change.", result.Detail),
+            ConcertChange.InvalidStateChange => Problems.Of(409, "invalid_state_change", result.Detail),
+            ConcertChange.NotDraft => Problems.Of(409, "concert_not_draft", result.Detail),
             ConcertChange.UnknownCategory => Problems.Validation(result.Detail!,
                 new Dictionary<string, string[]> { ["categories"] = [result.Detail!] }),
             ConcertChange.InvalidWindow => Problems.Validation(result.Detail!,
@@ -143,12 +142,14 @@ internal static class AdminEndpoints
     }
 
     private static async Task<Results<ContentHttpResult, ProblemHttpResult>> SaleAsync(
-        int id, AdminStore store, IOptions<OrderOptions> orderOptions, CancellationToken ct)
+        int id, AdminStore store, WaitingRoomFigures waitingRoom, IOptions<OrderOptions> orderOptions, CancellationToken ct)
     {
         var document = JsonNode.Parse(await store.SaleJsonAsync(id, 60, orderOptions.Value.Hold, ct))!;
         var concerts = document["concerts"]!.AsArray();
         if (concerts.Count == 0) return ConcertEndpoints.UnknownConcert(id);
-        var body = new JsonObject { ["data"] = concerts[0]!.DeepClone(), ["generated_at"] = document["generated_at"]!.DeepClone() };
+        var data = concerts[0]!.DeepClone();
+        data["queue"] = await waitingRoom.ReadAsync();
+        var body = new JsonObject { ["data"] = data, ["generated_at"] = document["generated_at"]!.DeepClone() };
         return TypedResults.Content(body.ToJsonString(), "application/json");
     }
 
@@ -187,7 +188,7 @@ internal static class AdminEndpoints
         {
             RefundOutcome.Recorded => TypedResults.Ok(new AdminOrderEnvelope((await store.GetOrderAsync(orderId, ct))!)),
             RefundOutcome.UnknownOrder => UnknownOrder(id),
-            _ => Problems.Create(409, "refund_not_required", "This order has no refund to record.",
+            _ => Problems.Of(409, "refund_not_required",
                 $"Order '{id}' is not refund_required, or its refund was already recorded."),
         };
     }
@@ -199,5 +200,5 @@ internal static class AdminEndpoints
     }
 
     private static ProblemHttpResult UnknownOrder(string id) =>
-        Problems.Create(404, "unknown_order", "No such order.", $"Order '{id}' does not exist.");
+        Problems.Of(404, "unknown_order", $"Order '{id}' does not exist.");
 }

@@ -42,13 +42,13 @@ internal sealed class AdminStore(NpgsqlDataSource dataSource)
         """;
 
     /// <summary>
-    /// Closes a refund_required order whose money went back, and audits it, in one statement. The status comes as a
-    /// parameter ($4, always refund_required): written as a literal, it let the generic plan read the whole
+    /// Closes a refund_required order whose money went back (it becomes refunded, $5), and audits it, in one
+    /// statement. The status comes as a parameter ($4, always refund_required): written as a literal, it let the generic plan read the whole
     /// orders_refund_required index, whose predicate it proves, instead of the primary key (QueryPlanTests).
     /// </summary>
     internal const string RecordRefundSql = """
         WITH done AS (
-            UPDATE orders SET refund_reference = $2, refund_recorded_at = now(), refund_recorded_by = $3
+            UPDATE orders SET status = $5, refund_reference = $2, refund_recorded_at = now(), refund_recorded_by = $3
             WHERE id = $1 AND status = $4 AND refund_recorded_at IS NULL
             RETURNING id, concert_id
         ),
@@ -61,7 +61,8 @@ internal sealed class AdminStore(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// The figures of the sale, per concert, as one JSON document built by PostgreSQL in one statement: per category
-    /// free (the partial index of free seats), held and paid (the index of active orders per concert) and revenue;
+    /// free (the partial index of free seats), held and paid (the index of active orders per concert), revenue and
+    /// checked in (the paid orders' tickets admitted at a gate);
     /// orders and payments per minute; the refunds to make. $1: one concert, or NULL for every concert not in draft.
     /// $2: how many minutes of history. $3: the smallest order id to read for the per-minute counts; order ids are
     /// UUIDv7 (time first), so a time-derived bound turns "orders of the last minutes" into a range of the primary key.
@@ -75,8 +76,9 @@ internal sealed class AdminStore(NpgsqlDataSource dataSource)
             SELECT o.category_id,
                    count(*) FILTER (WHERE o.status = 'pending') AS held,
                    count(*) FILTER (WHERE o.status = 'paid') AS paid,
-                   coalesce(sum(o.total) FILTER (WHERE o.status = 'paid'), 0) AS revenue
-            FROM orders o
+                   coalesce(sum(o.total) FILTER (WHERE o.status = 'paid'), 0) AS revenue,
+                   count(t.order_id) AS checked_in
+            FROM orders o LEFT JOIN tickets t ON t.order_id = o.id AND o.status = 'paid' AND t.status = 'checked_in'
             WHERE o.concert_id IN (SELECT id FROM k) AND o.status IN ('pending', 'paid') AND o.email IS NOT NULL
             GROUP BY o.category_id
         ),
@@ -109,7 +111,8 @@ internal sealed class AdminStore(NpgsqlDataSource dataSource)
                     SELECT coalesce(json_agg(json_build_object(
                         'id', c.id, 'name', c.name, 'price', c.price,
                         'free', (SELECT count(*) FROM seats s WHERE s.category_id = c.id AND s.order_id IS NULL),
-                        'held', coalesce(a.held, 0), 'paid', coalesce(a.paid, 0), 'revenue', coalesce(a.revenue, 0)
+                        'held', coalesce(a.held, 0), 'paid', coalesce(a.paid, 0), 'revenue', coalesce(a.revenue, 0),
+                        'checked_in', coalesce(a.checked_in, 0)
                     ) ORDER BY c.id), '[]')
                     FROM categories c LEFT JOIN active a ON a.category_id = c.id WHERE c.concert_id = k.id),
                 'per_minute', (
@@ -155,6 +158,7 @@ internal sealed class AdminStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = reference });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = actor });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = OrderStatus.RefundRequired });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = OrderStatus.Refunded });
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         if (!reader.GetBoolean(0)) return RefundOutcome.UnknownOrder;

@@ -18,6 +18,9 @@ internal sealed record QueueEntryState(
 /// uniform shuffle at the opening; later joiners get 1 + a counter, which is arrival order. Admission pops the
 /// lowest scores. All keys share one hash tag, so the scripts also run on a Redis Cluster.
 /// </remarks>
+/// <summary>The waiting room as the organiser sees it: fans in line, fans admitted so far, the admitter's pace.</summary>
+internal sealed record QueueFigures(long Waiting, long Admitted, double AdmitPerSecond, bool SoldOut);
+
 internal sealed class QueueStore(IConnectionMultiplexer redis, IOptions<QueueOptions> options)
 {
     // The email's entry if it has one; else a place: a random one before the opening (Redis's clock decides, so every
@@ -154,6 +157,19 @@ internal sealed class QueueStore(IConnectionMultiplexer redis, IOptions<QueueOpt
         var waiting = Db.SortedSetLengthAsync(_keys.Line);
         var served = Db.StringGetAsync(_keys.Served);
         return (await waiting, (long?)await served ?? 0);
+    }
+
+    /// <summary>What the organiser's dashboard shows of the waiting room, read in one round trip.</summary>
+    public async Task<QueueFigures> FiguresAsync()
+    {
+        var batch = Db.CreateBatch();
+        var waiting = batch.SortedSetLengthAsync(_keys.Line);
+        var served = batch.StringGetAsync(_keys.Served);
+        var rate = batch.StringGetAsync(_keys.Rate);
+        var soldOut = batch.KeyExistsAsync(_keys.SoldOut);
+        batch.Execute();
+        return new QueueFigures(await waiting, (long?)await served ?? 0,
+            double.TryParse((string?)await rate, CultureInfo.InvariantCulture, out var perSecond) ? perSecond : 0, await soldOut);
     }
 
     /// <summary>After an order was placed with the admission: it is used, so it does not show as expired.</summary>

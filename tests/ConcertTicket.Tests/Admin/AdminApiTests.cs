@@ -1,8 +1,10 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using ConcertTicket.Admin;
 using ConcertTicket.Tests.Concerts;
 using ConcertTicket.Tests.Infrastructure;
+using ConcertTicket.Tests.Tickets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -137,10 +139,16 @@ public sealed class AdminApiTests(LiveServers stack)
             UPDATE seats SET order_id = NULL WHERE id = (SELECT seat_id FROM o)
             """, refundId);
 
+        var before = (await TestApp.JsonAsync(await app.Client.SendAsync(OwnSale.Admin(HttpMethod.Get, $"/admin/concerts/{id}/sale")))).GetProperty("data");
+        Assert.Equal(0, before.GetProperty("categories")[0].GetProperty("checked_in").GetInt32());
+        var gate = new HttpRequestMessage(HttpMethod.Post, "/checkin") { Content = JsonContent.Create(new { code = await TicketSale.CodeAsync(app, paidId) }) };
+        gate.Headers.Authorization = new AuthenticationHeaderValue("Bearer", LiveServers.NorthGateToken);
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.SendAsync(gate)).StatusCode);
+
         var figures = (await TestApp.JsonAsync(await app.Client.SendAsync(OwnSale.Admin(HttpMethod.Get, $"/admin/concerts/{id}/sale")))).GetProperty("data");
         var category = figures.GetProperty("categories")[0];
-        Assert.Equal((8, 1, 1, 1_000_000L), (category.GetProperty("free").GetInt32(), category.GetProperty("held").GetInt32(),
-            category.GetProperty("paid").GetInt32(), category.GetProperty("revenue").GetInt64()));
+        Assert.Equal((8, 1, 1, 1, 1_000_000L), (category.GetProperty("free").GetInt32(), category.GetProperty("held").GetInt32(),
+            category.GetProperty("paid").GetInt32(), category.GetProperty("checked_in").GetInt32(), category.GetProperty("revenue").GetInt64()));
         Assert.Equal(3, figures.GetProperty("per_minute").EnumerateArray().Sum(m => m.GetProperty("orders").GetInt32()));
         // Two payments: the settled order's and the late one that found no seat (its money is the refund to make).
         Assert.Equal(2, figures.GetProperty("per_minute").EnumerateArray().Sum(m => m.GetProperty("payments").GetInt32()));
@@ -158,7 +166,10 @@ public sealed class AdminApiTests(LiveServers stack)
             await app.Client.SendAsync(OwnSale.Admin(HttpMethod.Post, $"/admin/orders/{paidId}/refund", new { reference = "TRF-1" }))));
         var recorded = await app.Client.SendAsync(OwnSale.Admin(HttpMethod.Post, $"/admin/orders/{refundId}/refund", new { reference = "TRF-2" }));
         Assert.Equal(HttpStatusCode.OK, recorded.StatusCode);
-        Assert.Equal("TRF-2", (await TestApp.JsonAsync(recorded)).GetProperty("data").GetProperty("refund_reference").GetString());
+        var recordedOrder = (await TestApp.JsonAsync(recorded)).GetProperty("data");
+        Assert.Equal(("TRF-2", "refunded"), (recordedOrder.GetProperty("refund_reference").GetString(), recordedOrder.GetProperty("status").GetString()));
+        Assert.Equal(refundEmail, Assert.Single((await TestApp.JsonAsync(await app.Client.SendAsync(OwnSale.Admin(HttpMethod.Get,
+            $"/admin/orders?concert_id={id}&status=refunded")))).GetProperty("data").EnumerateArray()).GetProperty("email").GetString());
         Assert.Equal("refund_not_required", await TestApp.ProblemCodeAsync(
             await app.Client.SendAsync(OwnSale.Admin(HttpMethod.Post, $"/admin/orders/{refundId}/refund", new { reference = "TRF-3" }))));
         Assert.Equal("unknown_order", await TestApp.ProblemCodeAsync(
@@ -167,7 +178,28 @@ public sealed class AdminApiTests(LiveServers stack)
             "SELECT detail->>'reference' FROM admin_audit WHERE order_id = $1 AND action = 'order.refund' AND actor = 'main'", refundId));
         var after = (await TestApp.JsonAsync(await app.Client.SendAsync(OwnSale.Admin(HttpMethod.Get, $"/admin/concerts/{id}/sale")))).GetProperty("data");
         Assert.Equal(0, after.GetProperty("refunds_to_make").GetArrayLength());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, after.GetProperty("queue").ValueKind);
         await Sale.AssertInvariantsAsync(sale.DataSource);
+    }
+
+    [Fact]
+    public async Task With_the_waiting_room_on_the_sale_figures_and_the_dashboard_show_its_line_and_admissions()
+    {
+        await using var sale = await OwnSale.CreateAsync(stack);
+        await using var app = await sale.StartAppAsync(stack, Queue.QueueFans.Args(Queue.QueueFans.NewName()));
+        var (id, _) = await OwnSale.CreateConcertAsync(app);
+        for (var i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.Created, (await Queue.QueueFans.JoinAsync(app.Client, Sale.Email())).Status);
+        Assert.Single(await Queue.QueueFans.AdmitAsync(app, 1));
+
+        var figures = (await TestApp.JsonAsync(await app.Client.SendAsync(OwnSale.Admin(HttpMethod.Get, $"/admin/concerts/{id}/sale")))).GetProperty("data");
+        var dashboard = await TestApp.JsonAsync(await app.Client.SendAsync(OwnSale.Admin(HttpMethod.Get, "/admin/dashboard")));
+
+        foreach (var queue in new[] { figures.GetProperty("queue"), dashboard.GetProperty("queue") })
+        {
+            Assert.True(queue.GetProperty("available").GetBoolean());
+            Assert.Equal((2L, 1L, false), (queue.GetProperty("waiting").GetInt64(), queue.GetProperty("admitted").GetInt64(),
+                queue.GetProperty("sold_out").GetBoolean()));
+        }
     }
 
     [Fact]

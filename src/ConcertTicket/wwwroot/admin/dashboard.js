@@ -43,6 +43,22 @@
     }
   }
 
+  // The waiting room is the sale's, not a concert's: shown whatever concert is chosen, hidden without one.
+  function renderQueue(queue) {
+    $("waiting-room").hidden = !queue;
+    if (!queue) return;
+    if (!queue.available) {
+      $("queue-state").textContent = "unavailable";
+      return;
+    }
+    $("queue-waiting").textContent = number.format(queue.waiting);
+    $("queue-admitted").textContent = number.format(queue.admitted);
+    $("queue-rate").textContent = number.format(queue.admit_per_second);
+    $("queue-state").textContent = queue.sold_out ? "sold out"
+      : queue.opens_at && new Date(queue.opens_at) > new Date() ? "opens " + new Date(queue.opens_at).toLocaleTimeString()
+      : "admitting";
+  }
+
   function render(snapshot) {
     const select = $("concert");
     const concerts = snapshot.concerts;
@@ -59,12 +75,13 @@
     select.value = selected ?? "";
     const concert = concerts.find((c) => String(c.concert_id) === selected);
     $("updated").textContent = new Date(snapshot.generated_at).toLocaleTimeString();
+    renderQueue(snapshot.queue);
     if (!concert) return;
     $("state").textContent = concert.state.replace("_", " ");
 
-    const totals = { paid: 0, held: 0, free: 0, revenue: 0 };
+    const totals = { paid: 0, checkedIn: 0, held: 0, free: 0, revenue: 0 };
     const rows = concert.categories.map((c) => {
-      totals.paid += c.paid; totals.held += c.held; totals.free += c.free; totals.revenue += c.revenue;
+      totals.paid += c.paid; totals.checkedIn += c.checked_in; totals.held += c.held; totals.free += c.free; totals.revenue += c.revenue;
       const row = document.createElement("tr");
       row.dataset.categoryId = String(c.id);
       const capacity = c.paid + c.held + c.free || 1;
@@ -79,12 +96,13 @@
       const barCell = document.createElement("td");
       barCell.append(bar);
       row.append(text("td", c.name, "name"), barCell, text("td", number.format(c.paid), "paid"),
-        text("td", number.format(c.held), "held"), text("td", number.format(c.free), "free"),
+        text("td", number.format(c.checked_in), "checked-in"), text("td", number.format(c.held), "held"), text("td", number.format(c.free), "free"),
         text("td", number.format(c.revenue), "revenue"));
       return row;
     });
     $("categories").tBodies[0].replaceChildren(...rows);
     $("total-paid").textContent = number.format(totals.paid);
+    $("total-checked-in").textContent = number.format(totals.checkedIn);
     $("total-held").textContent = number.format(totals.held);
     $("total-free").textContent = number.format(totals.free);
     $("total-revenue").textContent = number.format(totals.revenue);
