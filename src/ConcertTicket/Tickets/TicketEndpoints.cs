@@ -36,7 +36,9 @@ internal static partial class TicketEndpoints
         group.MapGet("/{code}", GetAsync)
             .WithName("GetTicket")
             .WithSummary("A ticket as the fan and the door see it")
-            .WithDescription("The code is the ticket's signed JWS, from GET /orders/{id} or the e-mail. Its signature is checked before anything is read.")
+            .WithDescription("The code is the ticket's signed JWS, from GET /orders/{id} or the e-mail. Its signature is checked before anything is read. A browser (Accept: text/html, as when the fan follows the e-mail's link) gets the ticket as a page with its QR code; every other client gets the JSON.")
+            .Produces<TicketEnvelope>()
+            .Produces(StatusCodes.Status200OK, contentType: "text/html")
             .ProducesProblemCodes(StatusCodes.Status400BadRequest, "invalid_ticket")
             .ProducesProblemCodes(StatusCodes.Status404NotFound, "unknown_ticket")
             .ProducesProblemCodes(StatusCodes.Status503ServiceUnavailable, "dependency_unavailable");
@@ -67,15 +69,15 @@ internal static partial class TicketEndpoints
         return TypedResults.Ok(keys.JwkSet());
     }
 
-    private static async Task<Results<Ok<TicketEnvelope>, ProblemHttpResult>> GetAsync(
-        string code, TicketCode codes, TicketStore store, CancellationToken ct)
+    private static async Task<IResult> GetAsync(HttpContext context, string code, TicketCode codes, TicketStore store, CancellationToken ct)
     {
         if (codes.Verify(code) is not { } claims) return InvalidTicket();
         var ticket = await store.GetAsync(claims.TicketId, ct);
         // A well-signed code that is not the one kept for its ticket was never handed out.
         if (ticket is null || (ticket.Code is not null && ticket.Code != code)) return UnknownTicket(claims.TicketId);
-        return TypedResults.Ok(new TicketEnvelope(new TicketView(ticket.Id, ticket.OrderId, ticket.Concert, ticket.Category,
-            new SeatView(ticket.Row, ticket.Column), MaskEmail(ticket.Email), ticket.Status, ticket.CheckedInAt, ticket.CheckedInGate)));
+        var view = new TicketView(ticket.Id, ticket.OrderId, ticket.Concert, ticket.Category,
+            new SeatView(ticket.Row, ticket.Column), MaskEmail(ticket.Email), ticket.Status, ticket.CheckedInAt, ticket.CheckedInGate);
+        return TicketPage.IsWanted(context.Request) ? TicketPage.Render(context, code, view) : TypedResults.Ok(new TicketEnvelope(view));
     }
 
     private static Results<FileContentHttpResult, ProblemHttpResult> GetPng(string code, TicketCode codes) =>
@@ -86,10 +88,10 @@ internal static partial class TicketEndpoints
             ? InvalidTicket()
             : TypedResults.File(System.Text.Encoding.UTF8.GetBytes(TicketQr.Svg(code)), "image/svg+xml");
 
-    internal static ProblemHttpResult InvalidTicket() => Problems.Create(400, "invalid_ticket", "The ticket code is not valid.",
+    internal static ProblemHttpResult InvalidTicket() => Problems.Of(400, "invalid_ticket",
         "The code is not a ticket signed by this sale's keys (GET /tickets/public-key).");
 
-    internal static ProblemHttpResult UnknownTicket(Guid ticketId) => Problems.Create(404, "unknown_ticket", "No such ticket.",
+    internal static ProblemHttpResult UnknownTicket(Guid ticketId) => Problems.Of(404, "unknown_ticket",
         $"Ticket {ticketId} is well signed but not known here.");
 
     /// <summary>Enough of the holder's address for the door to ask, not enough to harvest: f***@example.com.</summary>

@@ -46,6 +46,34 @@ public sealed class TicketTests(LiveServers stack)
     }
 
     [Fact]
+    public async Task A_browser_following_the_e_mails_link_gets_the_ticket_as_a_page_and_api_clients_keep_the_json()
+    {
+        var category = await Sale.CreateCategoryAsync(stack.DataSource, seats: 2, TicketSale.Price);
+        await using var app = await TestApp.StartAsync(stack);
+        var (_, email, code) = await TicketSale.PaidAsync(app, category);
+
+        var asBrowser = new HttpRequestMessage(HttpMethod.Get, $"/tickets/{code}");
+        asBrowser.Headers.TryAddWithoutValidation("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+        var page = await app.Client.SendAsync(asBrowser);
+        var html = await page.Content.ReadAsStringAsync();
+        var asApi = new HttpRequestMessage(HttpMethod.Get, $"/tickets/{code}");
+        asApi.Headers.TryAddWithoutValidation("Accept", "*/*");
+        var json = await app.Client.SendAsync(asApi);
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("default-src 'none'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        Assert.Contains($"src=\"/tickets/{code}/qr.svg\"", html, StringComparison.Ordinal);
+        Assert.Contains("row 1, seat 1", html, StringComparison.Ordinal);
+        Assert.Contains("data-ticket-status=\"valid\"", html, StringComparison.Ordinal);
+        Assert.Contains(email[0] + "***@example.com", html, StringComparison.Ordinal);
+        Assert.DoesNotContain(email, html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("application/json", json.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("valid", (await TestApp.JsonAsync(json)).GetProperty("data").GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task A_tampered_code_is_invalid_ticket_and_a_well_signed_unknown_one_is_unknown_ticket()
     {
         var category = await Sale.CreateCategoryAsync(stack.DataSource, seats: 2, TicketSale.Price);
