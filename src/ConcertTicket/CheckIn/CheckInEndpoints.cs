@@ -73,21 +73,27 @@ internal static class CheckInEndpoints
             }
             code = element.GetString();
         }
+        // The span names the ticket and the gate, never the code (it admits whoever shows it).
+        using var activity = Telemetry.Tickets.StartActivity("checkin.admit");
+        activity?.SetTag("checkin.gate", gate);
         if (codes.Verify(code) is not { } claims)
         {
             metrics.Scanned(gate, "invalid_ticket");
+            activity?.SetTag("checkin.outcome", "invalid_ticket");
             return TicketEndpoints.InvalidTicket();
         }
 
+        activity?.SetTag("ticket.id", claims.TicketId);
         var (outcome, state) = await store.AdmitAsync(claims.TicketId, code!, gate, ct);
         metrics.Scanned(gate, outcome.ToString());
+        activity?.SetTag("checkin.outcome", outcome.ToString());
         return outcome switch
         {
             CheckInOutcome.Admitted => TypedResults.Ok(new CheckInEnvelope(new CheckInResult("admitted", claims.TicketId,
                 claims.Category, new SeatView(claims.Row, claims.Column), gate, state!.CheckedInAt!.Value))),
-            CheckInOutcome.AlreadyCheckedIn => Problems.Create(409, "already_checked_in", "This ticket is already checked in.",
+            CheckInOutcome.AlreadyCheckedIn => Problems.Of(409, "already_checked_in",
                 $"Admitted at {state!.CheckedInAt!.Value.ToString("O", CultureInfo.InvariantCulture)} at gate {state.Gate}."),
-            CheckInOutcome.Revoked => Problems.Create(410, "ticket_revoked", "This ticket was revoked.",
+            CheckInOutcome.Revoked => Problems.Of(410, "ticket_revoked",
                 "The order was refunded or charged back; the ticket admits nobody."),
             _ => TicketEndpoints.UnknownTicket(claims.TicketId),
         };
@@ -191,7 +197,7 @@ internal static class CheckInEndpoints
     private static ProblemHttpResult Unauthorized(HttpRequest request)
     {
         request.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
-        return Problems.Create(401, "invalid_gate_token", "The gate token is missing or wrong.",
+        return Problems.Of(401, "invalid_gate_token",
             "Send Authorization: Bearer <token> with the token of your gate (CheckIn:Gates).");
     }
 }

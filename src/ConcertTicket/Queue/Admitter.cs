@@ -112,7 +112,10 @@ internal sealed partial class Admitter(
         _budget = Math.Min(_budget + _rate * elapsed, Math.Max(1, _rate));
         var count = (int)_budget;
         if (count == 0) return [];
+        using var activity = Infrastructure.Telemetry.Queue.StartActivity("queue.admit");
         var admitted = await store.AdmitAsync(count, now + o.Admission, o.Opening);
+        activity?.SetTag("queue.admitted", admitted.Count);
+        activity?.SetTag("queue.rate", _rate);
         _budget -= count;
         metrics.Admitted(admitted.Count);
         return admitted;

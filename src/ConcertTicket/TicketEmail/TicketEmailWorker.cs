@@ -91,6 +91,9 @@ internal sealed partial class TicketEmailWorker(
         }
         if (leased.Count == 0) return 0;
 
+        // A pass is one trace: the batch, and under it one client span per e-mail handed to the SMTP server.
+        using var batch = Infrastructure.Telemetry.Tickets.StartActivity("ticket_email.batch");
+        batch?.SetTag("ticket_email.leased", leased.Count);
         var rows = await tickets.GetManyAsync([.. leased.Keys], ct);
         var revoked = rows.Where(r => r.Status == TicketStatus.Revoked).Select(r => r.Id).ToArray();
         if (revoked.Length > 0) await ExecuteAsync(SkipSql, revoked, ct);
@@ -116,6 +119,8 @@ internal sealed partial class TicketEmailWorker(
                 await ExecuteAsync(ReleaseSql, [ticket.Id, .. pending.Select(r => r.Id)], ct);
                 break;
             }
+            using var send = Infrastructure.Telemetry.Tickets.StartActivity("ticket_email.send", System.Diagnostics.ActivityKind.Client);
+            send?.SetTag("ticket.id", ticket.Id);
             try
             {
                 if (!client.IsConnected) await ConnectAsync(client, o, ct);
@@ -124,6 +129,7 @@ internal sealed partial class TicketEmailWorker(
             }
             catch (Exception e) when (IsSmtpFailure(e))
             {
+                send?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
                 metrics.Failed("send");
                 await RetryAsync([ticket.Id], e.Message, ct);
                 continue;

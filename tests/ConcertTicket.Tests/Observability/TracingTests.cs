@@ -161,5 +161,30 @@ public sealed class TracingTests(LiveServers stack)
         Assert.Contains("concert-ticket", body, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_check_in_is_a_span_under_the_request_naming_the_ticket_and_the_gate_never_the_code()
+    {
+        var category = await Sale.CreateCategoryAsync(stack.DataSource, seats: 2, Tickets.TicketSale.Price);
+        var spans = new SpanCollection();
+        await using var app = await Harness.StartTracedAsync(stack, spans);
+        var (_, _, code) = await Tickets.TicketSale.PaidAsync(app, category);
+
+        var scan = new HttpRequestMessage(HttpMethod.Post, "/checkin") { Content = System.Net.Http.Json.JsonContent.Create(new { code }) };
+        scan.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", LiveServers.NorthGateToken);
+        scan.Headers.Add("traceparent", Harness.NewTraceparent(out var traceId));
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.SendAsync(scan)).StatusCode);
+
+        var trace = (await spans.WaitForAsync(s => s.Any(x => x.TraceId == traceId && IsServer(x)))).Where(s => s.TraceId == traceId).ToList();
+        var server = Assert.Single(trace, IsServer);
+        var admit = Assert.Single(trace, s => s.OperationName == "checkin.admit");
+        Assert.Equal(server.SpanId, admit.ParentSpanId);
+        Assert.Equal("north", admit.GetTagItem("checkin.gate"));
+        Assert.Equal("Admitted", admit.GetTagItem("checkin.outcome"));
+        Assert.NotNull(admit.GetTagItem("ticket.id"));
+        Assert.Contains(trace, s => s.Source.Name == "Npgsql" && s.ParentSpanId == admit.SpanId);
+        var values = trace.SelectMany(Harness.AllTags).Select(t => Convert.ToString(t.Value, System.Globalization.CultureInfo.InvariantCulture) ?? "");
+        Assert.DoesNotContain(values, v => v.Contains(code.Split('.')[2], StringComparison.Ordinal));
+    }
+
     private static bool IsServer(Activity span) => span.Kind == ActivityKind.Server && span.Source.Name == "Microsoft.AspNetCore";
 }
