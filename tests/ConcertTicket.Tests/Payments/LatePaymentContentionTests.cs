@@ -125,4 +125,45 @@ public sealed class LatePaymentContentionTests(LiveServers stack)
         Assert.Equal(2, statuses.Count(s => s == "refund_required"));
         await Sale.AssertInvariantsAsync(stack.DataSource);
     }
+
+    [Theory]
+    [InlineData(3, "paid")]
+    [InlineData(1000, "refund_required")]
+    public async Task Unique_violations_in_the_late_claim_are_retried_and_never_escape(int violations, string expected)
+    {
+        // The late claim's unique violations come from a twin order appearing between its check and its write; a
+        // trigger stands in for that race here, for this order alone: `violations` times in a row (1000: every
+        // attempt, until the last one gives up and marks the order for refund).
+        var (app, category, late, _) = await ExpiredOrderOnLastSeatAsync();
+        await using var _ = app;
+        var name = "late_twin_" + late.ToString("N")[..8];
+        await Sale.ExecuteAsync(stack.DataSource, $"""
+            CREATE SEQUENCE {name}_seq;
+            CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $f$
+            BEGIN
+                IF NEW.id = '{late}' AND NEW.status = 'paid' THEN
+                    IF nextval('{name}_seq') <= {violations} THEN
+                        RAISE unique_violation USING MESSAGE = 'a twin order appeared', CONSTRAINT = 'orders_one_active_per_email';
+                    END IF;
+                END IF;
+                RETURN NEW;
+            END
+            $f$;
+            CREATE TRIGGER {name} BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION {name}();
+            """);
+        try
+        {
+            var response = await Callbacks.PostAsync(app, late, "settlement", 1_000_000);
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(expected, await Sale.StatusAsync(stack.DataSource, late));
+            Assert.True(await Sale.ScalarAsync<long>(stack.DataSource, $"SELECT last_value FROM {name}_seq") >= Math.Min(violations, 3));
+            Assert.Equal(expected == "paid" ? 0 : 1, await Sale.FreeSeatsAsync(stack.DataSource, category));
+        }
+        finally
+        {
+            await Sale.ExecuteAsync(stack.DataSource, $"DROP TRIGGER {name} ON orders; DROP FUNCTION {name}(); DROP SEQUENCE {name}_seq;");
+        }
+        await Sale.AssertInvariantsAsync(stack.DataSource);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using ConcertTicket.Tests.Infrastructure;
 using StackExchange.Redis;
 
@@ -51,6 +52,48 @@ public sealed class RedisRestartTests(LiveServers stack)
             var (status, again) = await QueueFans.JoinAsync(app.Client, emails[0]);
             Assert.Equal(System.Net.HttpStatusCode.OK, status);
             Assert.Contains(again.GetProperty("id").GetGuid(), before.Keys);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task While_redis_is_down_joining_and_polling_answer_503_dependency_unavailable_and_work_again_when_it_returns()
+    {
+        var dir = Directory.CreateTempSubdirectory("queue-down-");
+        try
+        {
+            using var redis = OwnRedis.Start("--appendonly", "yes", "--appendfsync", "always", "--dir", dir.FullName);
+            await using var app = await TestApp.StartAsync(stack,
+                stack.Args(QueueFans.Args(QueueFans.NewName(), DateTimeOffset.UtcNow.AddHours(1), $"--ConnectionStrings:Redis={redis.Configuration}")));
+            var (joined, entry) = await QueueFans.JoinAsync(app.Client, Sale.Email());
+            Assert.Equal(System.Net.HttpStatusCode.Created, joined);
+            var id = entry.GetProperty("id").GetGuid();
+
+            redis.Stop();
+            var join = await app.Client.PostAsJsonAsync("/queue", new { email = Sale.Email() });
+            var poll = await app.Client.GetAsync($"/queue/{id}");
+
+            foreach (var response in new[] { join, poll })
+            {
+                Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                Assert.Equal("dependency_unavailable", await TestApp.ProblemCodeAsync(response));
+                Assert.NotNull(response.Headers.RetryAfter);
+            }
+
+            redis.StartAgain();
+            var deadline = DateTime.UtcNow.AddMinutes(1);
+            System.Net.HttpStatusCode status;
+            do
+            {
+                await Task.Delay(200);
+                status = (await app.Client.GetAsync($"/queue/{id}")).StatusCode;
+            }
+            while (status != System.Net.HttpStatusCode.OK && DateTime.UtcNow < deadline);
+            Assert.Equal(System.Net.HttpStatusCode.OK, status);
+            Assert.Equal(System.Net.HttpStatusCode.Created, (await QueueFans.JoinAsync(app.Client, Sale.Email())).Status);
         }
         finally
         {
