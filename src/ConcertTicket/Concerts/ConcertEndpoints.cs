@@ -50,5 +50,5 @@ internal static class ConcertEndpoints
             : UnknownConcert(id);
 
     internal static ProblemHttpResult UnknownConcert(int id) =>
-        Problems.Create(404, "unknown_concert", "No such concert.", $"Concert {id} does not exist.");
+        Problems.Of(404, "unknown_concert", $"Concert {id} does not exist.");
 }

@@ -22,9 +22,9 @@ internal static class SaleWindow
     {
         PlacementOutcome.SaleNotOpen => Problems.Of(409, "sale_not_open",
             $"The sale for category {categoryId} has not opened yet."),
-        PlacementOutcome.SaleClosed => Problems.Create(409, "sale_closed", "The sale is closed.",
+        PlacementOutcome.SaleClosed => Problems.Of(409, "sale_closed",
             $"The sale for category {categoryId} is closed."),
-        PlacementOutcome.SalePaused => Problems.Create(409, "sale_paused", "The sale is paused.",
+        PlacementOutcome.SalePaused => Problems.Of(409, "sale_paused",
             $"The sale for category {categoryId} is paused; try again later."),
         _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
     };

@@ -55,7 +55,7 @@ internal static partial class CallbackEndpoints
                 return Problems.Create(400, "invalid_json", "The notification's fields have the wrong types.", e.Message);
             }
         }
-        if (notification is null) return Problems.Create(400, "invalid_json", "The body is not valid JSON.", "Expected a JSON object.");
+        if (notification is null) return Problems.Of(400, "invalid_json", "Expected a JSON object.");
 
         using var activity = Telemetry.Payments.StartActivity("callback.verify");
         activity?.SetTag("order.id", notification.OrderId);
@@ -86,7 +86,7 @@ internal static partial class CallbackEndpoints
                 $"Order '{notification.OrderId}' does not exist here."),
             NotificationOutcome.AmountMismatch => Problems.Of(422, "amount_mismatch",
                 $"gross_amount {notification.GrossAmount} is not the order's total {result.Total}."),
-            NotificationOutcome.NotConfirmed => Problems.Create(503, "dependency_unavailable", "The service is temporarily unavailable.",
+            NotificationOutcome.NotConfirmed => Problems.Of(503, "dependency_unavailable",
                 "The payment could not be confirmed with Midtrans (its status API did not answer); send the notification again."),
             _ => throw new InvalidOperationException($"Unhandled outcome {result.Outcome}"),
         };

@@ -64,7 +64,7 @@ internal static class QueueEndpoints
         return app;
     }
 
-    private static ProblemHttpResult Disabled() => Problems.Create(404, "queue_disabled", "This sale has no waiting room.",
+    private static ProblemHttpResult Disabled() => Problems.Of(404, "queue_disabled",
         "Order directly with POST /orders.");
 
     private static async Task<Results<Created<QueueEntryEnvelope>, Ok<QueueEntryEnvelope>, ProblemHttpResult>> JoinAsync(
@@ -98,7 +98,7 @@ internal static class QueueEndpoints
         if (!o.Enabled) return Disabled();
         var state = Guid.TryParse(id, out var entryId) ? await store.GetAsync(entryId).WaitAsync(ct) : null;
         return state is null
-            ? Problems.Create(404, "unknown_queue_entry", "No such place in the waiting room.", $"Queue entry '{id}' does not exist.")
+            ? Problems.Of(404, "unknown_queue_entry", $"Queue entry '{id}' does not exist.")
             : TypedResults.Ok(new QueueEntryEnvelope(View(state, signer, o, time.GetUtcNow(), response)));
     }
 
@@ -190,13 +190,13 @@ internal static class QueueEndpoints
                 var now = time.GetUtcNow();
                 if (now < options.Opening)
                 {
-                    return Problems.Create(409, "sale_not_open", "The sale has not opened yet.",
+                    return Problems.Of(409, "sale_not_open",
                         $"The sale opens at {options.Opening:O}; join the waiting room with POST /queue.");
                 }
                 var admission = signer.Verify(http.Request.Headers[AdmissionTokenHeader], now);
                 if (admission is null)
                 {
-                    return Problems.Create(401, "admission_required", "An admission from the waiting room is required.",
+                    return Problems.Of(401, "admission_required",
                         $"Send the {AdmissionTokenHeader} header that GET /queue/{{id}} gives once admitted; it may have expired.");
                 }
                 http.Features.Set(admission);
@@ -214,7 +214,7 @@ internal static class QueueEndpoints
     /// <returns>403 admission_mismatch when the request's admission is for another email; null otherwise.</returns>
     public static ProblemHttpResult? RefuseOtherEmail(HttpContext context, string email) =>
         context.Features.Get<Admission>() is { } admission && !string.Equals(admission.Email, email, StringComparison.Ordinal)
-            ? Problems.Create(403, "admission_mismatch", "This admission is for another email.",
+            ? Problems.Of(403, "admission_mismatch",
                 "Order with the email that joined the waiting room.")
             : null;
 }
