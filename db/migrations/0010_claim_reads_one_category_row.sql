@@ -1,9 +1,9 @@
 -- The claim (OrderStore.ClaimSql) reads the concert's state and sale window from the category row it already reads,
 -- instead of joining concerts. PostgreSQL 15 keeps a backend's first 16 relation locks in its own "fast path";
 -- every further one goes through the shared lock table and its partition locks, which all 32 pooled connections
--- then queue on. The join brought the claim to 18 relations (tables and the indexes the planner opens), and on the
--- seed's scenario at 1000 VUs the claim's mean time went from 0.27 ms to 0.43-1.2 ms (docs/benchmarks.md).
--- Without it the claim locks 15; tests/…/QueryPlanTests checks that the order path stays on the fast path.
+-- then queue on. The join brought the claim to 18 relations (tables and the indexes the planner opens; pg_locks
+-- showed 5 of them off the fast path). Without it the claim locks 15; tests/…/QueryPlanTests checks that the
+-- order path stays on the fast path.
 --
 -- The copy is kept by the database, so no writer can forget it: a category takes its concert's values when it is
 -- inserted, and a change of a concert's state or window is copied to its categories in the same transaction.

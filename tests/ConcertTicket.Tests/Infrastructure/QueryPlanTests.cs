@@ -186,8 +186,8 @@ public sealed partial class QueryPlanTests(LiveServers stack)
     {
         // PostgreSQL 15 keeps a backend's first 16 relation locks (tables and every index the planner opens) in the
         // backend's own fast path; the rest go through the shared lock table, on whose partition locks every pooled
-        // connection queues. A join to concerts took the claim to 18 and its mean time under load from 0.27 ms to
-        // 0.43-1.2 ms (0010, docs/benchmarks.md). One more index on orders, seats or categories would do it again.
+        // connection queues. A join to concerts took the claim to 18, five of them off the fast path (0010). One
+        // more index on orders, seats or categories would do it again.
         var connectionString = await EmptySaleAsync();
         await using var service = NpgsqlDataSource.Create(Postgres.WithDefaults(connectionString));
         var orderId = Guid.CreateVersion7();
