@@ -11,7 +11,8 @@ namespace ConcertTicket.Queue;
 /// The pace is additive-increase, multiplicative-decrease on the p95 of POST /orders that each instance publishes:
 /// above Queue:TargetOrderLatencyMs the rate halves, below it the rate grows by a twentieth of the ceiling per
 /// second, never above Queue:AdmitPerSecond. Admission pauses while no seat is free (held seats may come back) and
-/// stops, marking the line sold out, once nothing is free or held.
+/// stops, marking the line sold out, once nothing is free or held. Fans holding an admission they have not used yet
+/// never outnumber the free seats.
 /// </remarks>
 internal sealed partial class Admitter(
     QueueStore store,
@@ -110,7 +111,10 @@ internal sealed partial class Admitter(
         }
         // At most a second's worth at once, so a slow tick does not turn into a burst.
         _budget = Math.Min(_budget + _rate * elapsed, Math.Max(1, _rate));
-        var count = (int)_budget;
+        // Never more fans holding an unused admission than seats free: the next ones wait for a seat to come back
+        // (an admission used or run out) instead of being let in to find the category sold out.
+        var room = _stock.Free - await store.OutstandingAdmissionsAsync(now);
+        var count = (int)Math.Min(_budget, Math.Max(0, room));
         if (count == 0) return [];
         using var activity = Infrastructure.Telemetry.Queue.StartActivity("queue.admit");
         var admitted = await store.AdmitAsync(count, now + o.Admission, o.Opening);

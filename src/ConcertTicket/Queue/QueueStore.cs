@@ -9,6 +9,9 @@ namespace ConcertTicket.Queue;
 internal sealed record QueueEntryState(
     Guid Id, string Email, long Rank, DateTimeOffset? AdmittedUntil, bool Used, bool SoldOut, long Served, double Rate);
 
+/// <summary>The waiting room as the organiser sees it: fans in line, fans admitted so far, the admitter's pace.</summary>
+internal sealed record QueueFigures(long Waiting, long Admitted, double AdmitPerSecond, bool SoldOut);
+
 /// <summary>
 /// The queue's state in Redis, shared by every instance. Each decision that reads and then writes is one Lua
 /// script, so two instances (or two requests of one fan) can never interleave inside it.
@@ -18,9 +21,6 @@ internal sealed record QueueEntryState(
 /// uniform shuffle at the opening; later joiners get 1 + a counter, which is arrival order. Admission pops the
 /// lowest scores. All keys share one hash tag, so the scripts also run on a Redis Cluster.
 /// </remarks>
-/// <summary>The waiting room as the organiser sees it: fans in line, fans admitted so far, the admitter's pace.</summary>
-internal sealed record QueueFigures(long Waiting, long Admitted, double AdmitPerSecond, bool SoldOut);
-
 internal sealed class QueueStore(IConnectionMultiplexer redis, IOptions<QueueOptions> options)
 {
     // The email's entry if it has one; else a place: a random one before the opening (Redis's clock decides, so every
@@ -50,7 +50,8 @@ internal sealed class QueueStore(IConnectionMultiplexer redis, IOptions<QueueOpt
         return {email, rank, admitted, used, soldout, served, rate}
         """;
 
-    // Nothing before the opening (Redis's clock again); then the n lowest scores, each marked admitted until ARGV[2].
+    // Nothing before the opening (Redis's clock again); then the n lowest scores, each marked admitted until ARGV[2]
+    // and counted as an outstanding admission (KEYS[4], scored by its end) until it is used or runs out.
     private const string AdmitScript = """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -59,6 +60,7 @@ internal sealed class QueueStore(IConnectionMultiplexer redis, IOptions<QueueOpt
         local ids = {}
         for i = 1, #popped, 2 do
           redis.call('HSET', KEYS[2], popped[i], ARGV[2])
+          redis.call('ZADD', KEYS[4], ARGV[2], popped[i])
           ids[#ids + 1] = popped[i]
         end
         if #ids > 0 then redis.call('INCRBY', KEYS[3], #ids) end
@@ -89,6 +91,7 @@ internal sealed class QueueStore(IConnectionMultiplexer redis, IOptions<QueueOpt
         public RedisKey Sequence => _prefix + "seq";
         public RedisKey Admitted => _prefix + "admitted";
         public RedisKey Used => _prefix + "used";
+        public RedisKey Outstanding => _prefix + "outstanding";
         public RedisKey Served => _prefix + "served";
         public RedisKey SoldOut => _prefix + "sold-out";
         public RedisKey Rate => _prefix + "rate";
@@ -126,7 +129,7 @@ internal sealed class QueueStore(IConnectionMultiplexer redis, IOptions<QueueOpt
     public async Task<IReadOnlyList<Guid>> AdmitAsync(int count, DateTimeOffset until, DateTimeOffset opensAt)
     {
         var result = (RedisResult[])(await Db.ScriptEvaluateAsync(AdmitScript,
-            [_keys.Line, _keys.Admitted, _keys.Served],
+            [_keys.Line, _keys.Admitted, _keys.Served, _keys.Outstanding],
             [count, until.ToUnixTimeMilliseconds(), OpeningMs(opensAt)]))!;
         return result.Select(r => Guid.Parse((string)r!)).ToList();
     }
@@ -159,6 +162,19 @@ internal sealed class QueueStore(IConnectionMultiplexer redis, IOptions<QueueOpt
         return (await waiting, (long?)await served ?? 0);
     }
 
+    /// <summary>
+    /// Admissions given and neither used for an order nor run out: fans who may still order. Those that ran out are
+    /// dropped first (Redis's clock).
+    /// </summary>
+    public async Task<long> OutstandingAdmissionsAsync(DateTimeOffset now)
+    {
+        var batch = Db.CreateBatch();
+        _ = batch.SortedSetRemoveRangeByScoreAsync(_keys.Outstanding, double.NegativeInfinity, now.ToUnixTimeMilliseconds());
+        var count = batch.SortedSetLengthAsync(_keys.Outstanding);
+        batch.Execute();
+        return await count;
+    }
+
     /// <summary>What the organiser's dashboard shows of the waiting room, read in one round trip.</summary>
     public async Task<QueueFigures> FiguresAsync()
     {
@@ -179,6 +195,7 @@ internal sealed class QueueStore(IConnectionMultiplexer redis, IOptions<QueueOpt
         try
         {
             Db.HashSet(_keys.Used, id.ToString(), 1, flags: CommandFlags.FireAndForget);
+            Db.SortedSetRemove(_keys.Outstanding, id.ToString(), CommandFlags.FireAndForget);
         }
         catch (RedisException)
         {

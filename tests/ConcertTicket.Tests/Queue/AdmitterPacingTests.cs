@@ -50,4 +50,41 @@ public sealed class AdmitterPacingTests(LiveServers stack)
         var served = (await store.FiguresAsync()).Admitted;
         Assert.Equal(fast.Sum(s => s.Admitted) + slow.Admitted, served);
     }
+
+    [Fact]
+    public async Task Fans_holding_unused_admissions_never_outnumber_the_free_seats()
+    {
+        var category = await Sale.CreateCategoryAsync(stack.DataSource, seats: 5);
+        await using var app = await TestApp.StartAsync(stack, stack.Args(QueueFans.Args(QueueFans.NewName(), extra:
+            ["--Queue:AdmitPerSecond=20", $"--Queue:CategoryIds:0={category}"])));
+        var emails = new Dictionary<Guid, string>();
+        for (var i = 0; i < 20; i++)
+        {
+            var email = Sale.Email();
+            emails[(await QueueFans.JoinAsync(app.Client, email)).Data.GetProperty("id").GetGuid()] = email;
+        }
+        var store = app.Services.GetRequiredService<QueueStore>();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var admitter = new Admitter(store, app.Services.GetRequiredService<StockQueries>(), app.Services.GetRequiredService<QueueMetrics>(),
+            app.Services.GetRequiredService<IOptions<QueueOptions>>(), clock, NullLogger<Admitter>.Instance);
+        async Task<IReadOnlyList<Guid>> SecondAsync(double seconds = 1)
+        {
+            clock.Advance(TimeSpan.FromSeconds(seconds));
+            return await admitter.RunOnceAsync(CancellationToken.None);
+        }
+        await admitter.RunOnceAsync(CancellationToken.None);
+
+        var first = await SecondAsync();
+        var whileAllUnused = await SecondAsync();
+        // One admitted fan orders: a seat is held, an admission used; free seats and unused admissions both drop by one.
+        var token = (await QueueFans.EntryAsync(app.Client, first[0])).GetProperty("admission_token").GetString();
+        Assert.Equal(System.Net.HttpStatusCode.Created, (await QueueFans.OrderAsync(app, emails[first[0]], category, token)).StatusCode);
+        var afterAnOrder = await SecondAsync();
+        // The other four admissions run out unused (Queue:AdmissionSeconds, 600): their seats are for the next fans.
+        var afterTheyRanOut = await SecondAsync(601);
+
+        Assert.Equal([5, 0, 0, 4], new[] { first.Count, whileAllUnused.Count, afterAnOrder.Count, afterTheyRanOut.Count });
+        Assert.Equal(4, await store.OutstandingAdmissionsAsync(clock.GetUtcNow()));
+        await Sale.AssertInvariantsAsync(stack.DataSource);
+    }
 }
