@@ -125,7 +125,7 @@ curl -sf "$base/health/ready" >/dev/null || { say "the service did not get ready
 # The sale back to its first second: no order, every seat free, ids from 1, fresh statistics; then wait until the
 # categories cache (refreshed every 3 s) shows all 75,000 seats again, so the next run starts on a full sale.
 reseed() {
-  psql_ct -c "TRUNCATE ticket_emails, tickets, gateway_voids, orders, seats, categories, concerts RESTART IDENTITY" || return 1
+  psql_ct -c "TRUNCATE tickets, gateway_voids, orders, seats, categories, concerts RESTART IDENTITY" || return 1
   dotnet "$app" seed >/dev/null || return 1
   # The checkpoint too, so that no run inherits the previous one's dirty pages or has a checkpoint fall inside it.
   psql_ct -c "VACUUM ANALYZE" -c "CHECKPOINT" || return 1

@@ -66,12 +66,12 @@ log "- loadgen: $(grep -E '^Sell-out:' "$out/sellout.txt" | head -n 1)"
 paid=$(psql_ct -c "SELECT count(*) FROM orders WHERE status = 'paid'")
 log "- paid orders: $paid"
 for _ in $(seq 1 900); do
-  [ "$(psql_ct -c "SELECT count(*) FROM ticket_emails WHERE sent_at IS NULL")" = 0 ] && break
+  [ "$(psql_ct -c "SELECT count(*) FROM tickets WHERE email_sent_at IS NULL")" = 0 ] && break
   sleep 1
 done
 psql_ct -c "CREATE TABLE bench_accepted (ticket_id text, at_ms bigint)"
 psql_ct -c "\\copy bench_accepted FROM '$out/smtp-accepted.tsv'"
-log "- e-mails accepted by the SMTP server: $(psql_ct -c "SELECT count(*) || ' (' || count(DISTINCT ticket_id) || ' tickets; still unsent: ' || (SELECT count(*) FROM ticket_emails WHERE sent_at IS NULL) || ')' FROM bench_accepted")"
+log "- e-mails accepted by the SMTP server: $(psql_ct -c "SELECT count(*) || ' (' || count(DISTINCT ticket_id) || ' tickets; still unsent: ' || (SELECT count(*) FROM tickets WHERE email_sent_at IS NULL) || ')' FROM bench_accepted")"
 log "- e-mails per second (first to last acceptance): $(psql_ct -c "SELECT round(count(*) / nullif((max(at_ms) - min(at_ms)) / 1000.0, 0), 0) FROM bench_accepted")"
 log "- payment to SMTP acceptance, ms (p50 / p95 / p99 / max): $(psql_ct -c "
   SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY d)) || ' / ' || round(percentile_cont(0.95) WITHIN GROUP (ORDER BY d))

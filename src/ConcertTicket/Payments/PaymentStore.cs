@@ -80,12 +80,10 @@ internal sealed class PaymentStore
             WHERE o.id = ANY ($1) AND o.id = r.id AND o.status = 'pending' AND c.total = r.amount
             RETURNING o.id, o.seat_id
         ),
-        -- The ticket and its e-mail's outbox row, in the transaction that pays the order (Tickets/, TicketEmail/).
+        -- The ticket, due for its e-mail (its row is the outbox: 0011), in the transaction that pays the order
+        -- (Tickets/, TicketEmail/).
         ticket AS (
-            INSERT INTO tickets (id, order_id, seat_id) SELECT gen_random_uuid(), id, seat_id FROM paid RETURNING id
-        ),
-        ticket_email AS (
-            INSERT INTO ticket_emails (ticket_id) SELECT id FROM ticket
+            INSERT INTO tickets (id, order_id, seat_id) SELECT gen_random_uuid(), id, seat_id FROM paid
         )
         SELECT c.id, c.total, c.status, c.category_id, c.id IN (SELECT id FROM paid) FROM current c
         """;
@@ -136,14 +134,10 @@ internal sealed class PaymentStore
             WHERE o.id = $1 AND o.id = target.id AND (claimed.id IS NOT NULL OR NOT (SELECT yes FROM busy))
             RETURNING o.status, o.seat_id
         ),
-        -- The ticket and its e-mail's outbox row when the late money got a seat (Tickets/, TicketEmail/).
+        -- The ticket, due for its e-mail, when the late money got a seat (Tickets/, TicketEmail/).
         ticket AS (
             INSERT INTO tickets (id, order_id, seat_id)
             SELECT gen_random_uuid(), $1, seat_id FROM settled WHERE status = 'paid'
-            RETURNING id
-        ),
-        ticket_email AS (
-            INSERT INTO ticket_emails (ticket_id) SELECT id FROM ticket
         )
         SELECT coalesce((SELECT status FROM settled), CASE WHEN (SELECT yes FROM busy) THEN 'busy' END)
         """;

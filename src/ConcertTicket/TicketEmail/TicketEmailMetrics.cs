@@ -19,7 +19,7 @@ internal sealed class TicketEmailMetrics
         _failures = meter.CreateCounter<long>("concert_ticket.ticket_email.failures", "{attempt}",
             "Failed attempts to send a ticket e-mail, by reason (connect, send); each is retried with backoff.");
         _parked = meter.CreateCounter<long>("concert_ticket.ticket_email.parked", "{email}",
-            "Ticket e-mails given up after Email:MaxAttempts attempts: an operator must look (ticket_emails.last_error).");
+            "Ticket e-mails given up after Email:MaxAttempts attempts: an operator must look (tickets.email_last_error).");
         _delay = meter.CreateHistogram("concert_ticket.ticket_email.delay", "s",
             "From the order's payment to the SMTP server's acceptance of its ticket e-mail.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600] });

@@ -9,7 +9,7 @@ using Npgsql;
 namespace ConcertTicket.TicketEmail;
 
 /// <summary>
-/// Sends the ticket e-mails of the outbox (ticket_emails, written by the pay statement), over one SMTP connection
+/// Sends the ticket e-mails of the outbox (the tickets' email_* columns, written by the pay statement), over one SMTP connection
 /// per pass. Rows are leased with SKIP LOCKED, so several workers never take the same e-mail; a row is marked sent
 /// right after the SMTP server accepts it. A crash between that acceptance and the mark sends the e-mail again
 /// when the lease runs out: one duplicate at most, with the same Message-ID. Failures are retried with a doubling
@@ -27,35 +27,35 @@ internal sealed partial class TicketEmailWorker(
     internal static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
 
     internal const string LeaseSql = """
-        UPDATE ticket_emails SET attempts = attempts + 1, next_attempt_at = now() + interval '2 minutes'
-        WHERE ticket_id = ANY (ARRAY (
-            SELECT ticket_id FROM ticket_emails WHERE next_attempt_at <= now() AND sent_at IS NULL
-            ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
+        UPDATE tickets SET email_attempts = email_attempts + 1, email_next_attempt_at = now() + interval '2 minutes'
+        WHERE id = ANY (ARRAY (
+            SELECT id FROM tickets WHERE email_next_attempt_at <= now() AND email_sent_at IS NULL
+            ORDER BY email_next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
         ))
-        RETURNING ticket_id, attempts
+        RETURNING id, email_attempts
         """;
 
-    internal const string SentSql = "UPDATE ticket_emails SET sent_at = now(), last_error = NULL WHERE ticket_id = $1";
+    internal const string SentSql = "UPDATE tickets SET email_sent_at = now(), email_last_error = NULL WHERE id = $1";
 
     /// <summary>Backoff doubles from Email:RetryBaseSeconds up to an hour; after MaxAttempts the row is parked.</summary>
     internal const string RetrySql = """
-        UPDATE ticket_emails SET last_error = $2,
-            next_attempt_at = CASE WHEN attempts >= $3 THEN 'infinity'
-                                   ELSE now() + make_interval(secs => least($4 * power(2, attempts - 1), 3600)) END
-        WHERE ticket_id = ANY ($1)
-        RETURNING ticket_id, attempts, next_attempt_at = 'infinity'
+        UPDATE tickets SET email_last_error = $2,
+            email_next_attempt_at = CASE WHEN email_attempts >= $3 THEN 'infinity'
+                                   ELSE now() + make_interval(secs => least($4 * power(2, email_attempts - 1), 3600)) END
+        WHERE id = ANY ($1)
+        RETURNING id, email_attempts, email_next_attempt_at = 'infinity'
         """;
 
     /// <summary>Leased rows this pass did not get to: due again now, the attempt not counted.</summary>
     internal const string ReleaseSql = """
-        UPDATE ticket_emails SET attempts = attempts - 1, next_attempt_at = now()
-        WHERE ticket_id = ANY ($1) AND sent_at IS NULL
+        UPDATE tickets SET email_attempts = email_attempts - 1, email_next_attempt_at = now()
+        WHERE id = ANY ($1) AND email_sent_at IS NULL
         """;
 
     /// <summary>A ticket revoked before its e-mail went out: parked, never sent.</summary>
     internal const string SkipSql = """
-        UPDATE ticket_emails SET next_attempt_at = 'infinity', last_error = 'ticket revoked before its e-mail was sent'
-        WHERE ticket_id = ANY ($1)
+        UPDATE tickets SET email_next_attempt_at = 'infinity', email_last_error = 'ticket revoked before its e-mail was sent'
+        WHERE id = ANY ($1)
         """;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

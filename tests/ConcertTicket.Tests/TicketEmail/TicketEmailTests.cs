@@ -16,7 +16,7 @@ public sealed class TicketEmailTests(LiveServers stack)
     /// finds its own e-mails in the worker's first batch. The tests of the collection run one at a time.
     /// </summary>
     private Task SetAsideOthersAsync() =>
-        Sale.ExecuteAsync(stack.DataSource, "UPDATE ticket_emails SET next_attempt_at = 'infinity' WHERE sent_at IS NULL");
+        Sale.ExecuteAsync(stack.DataSource, "UPDATE tickets SET email_next_attempt_at = 'infinity' WHERE email_sent_at IS NULL");
 
     private static async Task DrainAsync(TicketEmailWorker worker)
     {
@@ -51,7 +51,7 @@ public sealed class TicketEmailTests(LiveServers stack)
         Assert.True(TicketSale.VerifiesWith(keys, scanned!));
         Assert.Equal(orderId, TicketSale.Payload(scanned!).GetProperty("oid").GetGuid());
         Assert.NotNull(await Sale.ScalarAsync<DateTime?>(stack.DataSource,
-            "SELECT e.sent_at FROM ticket_emails e JOIN tickets t ON t.id = e.ticket_id WHERE t.order_id = $1", orderId));
+            "SELECT email_sent_at FROM tickets WHERE order_id = $1", orderId));
     }
 
     [Fact]
@@ -104,7 +104,7 @@ public sealed class TicketEmailTests(LiveServers stack)
         await worker.RunOnceAsync(CancellationToken.None);
         Assert.Empty(smtp.Messages);
         var attempts = await Sale.ScalarAsync<int>(stack.DataSource, """
-            SELECT min(e.attempts) FROM ticket_emails e JOIN tickets t ON t.id = e.ticket_id JOIN orders o ON o.id = t.order_id
+            SELECT min(t.email_attempts) FROM tickets t JOIN orders o ON o.id = t.order_id
             WHERE o.email = ANY ($1)
             """, new object[] { emails.ToArray() });
         Assert.Equal(3, attempts);
@@ -133,8 +133,8 @@ public sealed class TicketEmailTests(LiveServers stack)
 
         Assert.Empty(smtp.To(email));
         Assert.True(await Sale.ScalarAsync<bool>(stack.DataSource, """
-            SELECT e.next_attempt_at = 'infinity' AND e.attempts = 2 AND e.sent_at IS NULL AND e.last_error IS NOT NULL
-            FROM ticket_emails e JOIN tickets t ON t.id = e.ticket_id WHERE t.order_id = $1
+            SELECT email_next_attempt_at = 'infinity' AND email_attempts = 2 AND email_sent_at IS NULL AND email_last_error IS NOT NULL
+            FROM tickets WHERE order_id = $1
             """, orderId));
     }
 
