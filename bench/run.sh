@@ -32,6 +32,9 @@ Usage: bench/run.sh [options]
   --out DIR            result folder (default loadtest/results/bench-<timestamp>)
   --surge [F] [A]      instead: the waiting-room surge, F fans (20000) arriving over A (10s), queue off then on
                        (bench/surge.sh)
+  --midtrans-verify on|off  the Midtrans gateway against the stand-in (bench/MidtransStandInHost, every call
+                       answered in 20 ms) instead of the fake gateway, with Payment:Midtrans:VerifyNotifications on or
+                       off; asking before expiry and the sweep are off, so only the notifications ask Midtrans
 TXT
 }
 
@@ -39,6 +42,7 @@ vus_list="1000 2000"; duration=30s; sellout_vus=1000; sellout_cap=6m
 wrk_rounds=2; pgbench_rounds=1; ceiling_seconds=15; pgbench_clients="16 32 64"; pool_size=32
 do_wrk=1; do_pgbench=1; do_counters=0; pool_option=; out=; warmup_seconds=5; warmup_vus=500; scenario_warmup_seconds=15
 hold_seconds=15
+verify=
 command_line="bench/run.sh $*"
 while [ $# -gt 0 ]; do
   case $1 in
@@ -57,6 +61,7 @@ while [ $# -gt 0 ]; do
     --counters) do_counters=1 ;;
     --pool) pool_size=$2; pool_option="Maximum Pool Size=$2;"; shift ;;
     --out) out=$2; shift ;;
+    --midtrans-verify) case $2 in on) verify=true ;; off) verify=false ;; *) say "--midtrans-verify: on or off"; exit 2 ;; esac; shift ;;
     -h|--help) usage; exit 0 ;;
     *) say "unknown option $1"; usage >&2; exit 2 ;;
   esac
@@ -72,8 +77,9 @@ ensure_servers_installed || exit 1
 
 out=${out:-$root/loadtest/results/bench-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
-sampler_pid=; waits_pid=; counters_pid=
+sampler_pid=; waits_pid=; counters_pid=; standin_pid=
 stack_cleanup() {
+  [ -n "$standin_pid" ] && kill "$standin_pid" 2>/dev/null
   [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null
   [ -n "$waits_pid" ] && kill "$waits_pid" 2>/dev/null
   [ -n "$counters_pid" ] && kill "$counters_pid" 2>/dev/null
@@ -113,6 +119,15 @@ psql_ct -c "ALTER SYSTEM SET track_wal_io_timing = on" -c "SELECT pg_reload_conf
 export ConnectionStrings__Postgres="${pool_option}Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=concert_ticket"
 export ConnectionStrings__Redis="127.0.0.1:$redis_port"
 export Payment__Gateway=Fake Payment__Fake__LatencyMs=100 Payment__ServerKey=loadtest-server-key
+if [ -n "$verify" ]; then
+  dotnet build "$root/bench/MidtransStandInHost/MidtransStandInHost.csproj" -c Release -v quiet -nologo -clp:NoSummary || exit 1
+  dotnet "$root/bench/MidtransStandInHost/bin/Release/net10.0/MidtransStandInHost.dll" loadtest-server-key 20 >"$out/standin.txt" 2>&1 &
+  standin_pid=$!
+  for _ in $(seq 1 100); do grep -q '^http' "$out/standin.txt" 2>/dev/null && break; sleep 0.1; done
+  export Payment__Gateway=Midtrans Payment__Midtrans__BaseUrl=$(head -n 1 "$out/standin.txt")
+  export Payment__Midtrans__VerifyNotifications=$verify Payment__Reconcile__AskBeforeExpiry=false Payment__Reconcile__Nightly=false
+  log "Midtrans stand-in at $Payment__Midtrans__BaseUrl (20 ms a call), VerifyNotifications=$verify"
+fi
 export Order__HoldSeconds=$hold_seconds
 export Protection__OrdersPerIpPerMinute=0 Protection__OrdersPerEmailPerMinute=0
 export Api__BenchmarkEndpoints=true Logging__LogLevel__Default=Warning

@@ -91,6 +91,12 @@ public sealed class MidtransStandIn : IAsyncDisposable
     /// <summary>Lose every notification (a deploy or an outage at the wrong moment).</summary>
     public bool DropNotifications { get; set; }
 
+    /// <summary>
+    /// A status question about a charged, still pending transaction answers settlement (the benchmark's host, whose
+    /// service asks only when a settlement notification came).
+    /// </summary>
+    public bool SettledWhenAsked { get; set; }
+
     /// <summary>A transaction as Midtrans holds it.</summary>
     public sealed record Transaction(string OrderId, long Amount, string Status, string TransactionId);
 
@@ -204,6 +210,7 @@ public sealed class MidtransStandIn : IAsyncDisposable
         if (!await ApplyFaultAsync(context, kind, received.Body)) return;
 
         var known = _transactions.TryGetValue(orderId, out var transaction) ? transaction : null;
+        if (kind == Call.Status && SettledWhenAsked && known is { Status: "pending" }) known = known with { Status = "settlement" };
         if (kind == Call.Status)
         {
             await WriteAsync(context, known is null ? 404 : 200, known is null
