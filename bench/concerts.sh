@@ -34,10 +34,7 @@ key="bench-admin-key-0123456789"
 log() { say "[$(date -u +%H:%M:%S)] $*"; echo "$*" >>"$out/summary.md"; }
 psql_ct() { "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d concert_ticket -X -q -tA -v ON_ERROR_STOP=1 "$@"; }
 
-dotnet build "$root/src/ConcertTicket/ConcertTicket.csproj" -c Release -v quiet -nologo -clp:NoSummary || exit 1
-dotnet build "$root/loadtest/LoadGenerator/LoadGenerator.csproj" -c Release -v quiet -nologo -clp:NoSummary || exit 1
-app="$root/src/ConcertTicket/bin/Release/net10.0/concert-ticket.dll"
-loadgen="$root/loadtest/LoadGenerator/bin/Release/net10.0/loadgen"
+build_release || exit 1
 
 psql_ct -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" || exit 1
 export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=concert_ticket"

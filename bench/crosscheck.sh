@@ -19,10 +19,7 @@ command -v taskset >/dev/null || { say "taskset (util-linux) is needed for the p
 [ "$(nproc)" -ge 2 ] || { say "the pinned way needs 2 cores"; exit 1; }
 ensure_servers_installed || exit 1
 start_stack crosscheck || exit 1
-dotnet build "$root/src/ConcertTicket/ConcertTicket.csproj" -c Release -v quiet -nologo -clp:NoSummary || exit 1
-dotnet build "$root/loadtest/LoadGenerator/LoadGenerator.csproj" -c Release -v quiet -nologo -clp:NoSummary || exit 1
-app="$root/src/ConcertTicket/bin/Release/net10.0/concert-ticket.dll"
-loadgen="$root/loadtest/LoadGenerator/bin/Release/net10.0/loadgen"
+build_release || exit 1
 export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=concert_ticket"
 export ConnectionStrings__Redis="127.0.0.1:$redis_port"
 export Payment__Gateway=Fake Payment__ServerKey=bench-server-key Logging__LogLevel__Default=Warning

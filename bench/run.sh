@@ -103,10 +103,7 @@ projected() {
 psql_ct() { "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d concert_ticket -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 log "Building Release (service and loadgen)..."
-dotnet build "$root/src/ConcertTicket/ConcertTicket.csproj" -c Release -v quiet -nologo -clp:NoSummary || exit 1
-dotnet build "$root/loadtest/LoadGenerator/LoadGenerator.csproj" -c Release -v quiet -nologo -clp:NoSummary || exit 1
-app="$root/src/ConcertTicket/bin/Release/net10.0/concert-ticket.dll"
-loadgen="$root/loadtest/LoadGenerator/bin/Release/net10.0/loadgen"
+build_release || exit 1
 
 log "Starting PostgreSQL (normal durability) and Redis..."
 start_stack bench || exit 1

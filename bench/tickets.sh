@@ -37,12 +37,9 @@ smtp_port=$(free_port)
 log() { say "[$(date -u +%H:%M:%S)] $*"; echo "$*" >>"$out/summary.md"; }
 psql_ct() { "$PG_BIN/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d concert_ticket -X -q -tA -v ON_ERROR_STOP=1 "$@"; }
 
-dotnet build "$root/src/ConcertTicket/ConcertTicket.csproj" -c Release -v quiet -nologo -clp:NoSummary || exit 1
-dotnet build "$root/loadtest/LoadGenerator/LoadGenerator.csproj" -c Release -v quiet -nologo -clp:NoSummary || exit 1
-app="$root/src/ConcertTicket/bin/Release/net10.0/concert-ticket.dll"
-loadgen="$root/loadtest/LoadGenerator/bin/Release/net10.0/loadgen"
+build_release || exit 1
 
-python3 "$root/bench/tickets/smtp-sink.py" "$smtp_port" "$out/smtp-accepted.tsv" &
+python3 -W ignore::DeprecationWarning "$root/bench/tickets/smtp-sink.py" "$smtp_port" "$out/smtp-accepted.tsv" &
 sink_pid=$!
 export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=concert_ticket"
 export ConnectionStrings__Redis="127.0.0.1:$redis_port"
@@ -77,7 +74,7 @@ log "- payment to SMTP acceptance, ms (p50 / p95 / p99 / max): $(psql_ct -c "
   SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY d)) || ' / ' || round(percentile_cont(0.95) WITHIN GROUP (ORDER BY d))
       || ' / ' || round(percentile_cont(0.99) WITHIN GROUP (ORDER BY d)) || ' / ' || round(max(d))
   FROM (SELECT a.at_ms - extract(epoch FROM o.paid_at) * 1000 AS d
-        FROM bench_accepted a JOIN tickets t ON t.id::text = a.ticket_id JOIN orders o ON o.id = t.order_id) x")"
+        FROM bench_accepted a JOIN tickets t ON replace(t.id::text, '-', '') = a.ticket_id JOIN orders o ON o.id = t.order_id) x")"
 
 psql_ct -c "SELECT code FROM tickets WHERE code IS NOT NULL AND status = 'valid' ORDER BY random()" >"$out/codes.txt"
 log ""

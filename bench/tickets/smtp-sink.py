@@ -2,7 +2,7 @@
 """An SMTP server that accepts every message and keeps only when it accepted which ticket's e-mail.
 
 bench/tickets.sh runs it as the service's SMTP server. Each accepted message adds a line to the output file:
-the ticket id from the Message-ID (<ticket-<id>@concert-ticket>) and the acceptance time in Unix milliseconds.
+the ticket id from the Message-ID (32 hex digits) and the acceptance time in Unix milliseconds.
 Usage: smtp-sink.py PORT OUTPUT_FILE
 """
 import asyncore
@@ -13,7 +13,8 @@ import time
 import warnings
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
-MESSAGE_ID = re.compile(rb"^Message-ID:\s*<ticket-([0-9a-f-]{36})@", re.IGNORECASE | re.MULTILINE)
+# The service's Message-ID is <ticket-<the ticket id, 32 hex digits>@concert-ticket>.
+MESSAGE_ID = re.compile(rb"^Message-ID:\s*<ticket-([0-9a-f]{32})@", re.IGNORECASE | re.MULTILINE)
 
 
 class Sink(smtpd.SMTPServer):

@@ -123,6 +123,14 @@ stop_redis() {
   return 0
 }
 
+# Builds the service and loadgen in Release; sets $app (the service's dll) and $loadgen (its executable).
+build_release() {
+  dotnet build "$root/src/ConcertTicket/ConcertTicket.csproj" -c Release -v quiet -nologo -clp:NoSummary || return 1
+  dotnet build "$root/loadtest/LoadGenerator/LoadGenerator.csproj" -c Release -v quiet -nologo -clp:NoSummary || return 1
+  app="$root/src/ConcertTicket/bin/Release/net10.0/concert-ticket.dll"
+  loadgen="$root/loadtest/LoadGenerator/bin/Release/net10.0/loadgen"
+}
+
 # free_port: a TCP port nobody listens on, so parallel runs and other checkouts do not collide. It is drawn below the
 # kernel's ephemeral range (ip_local_port_range), where outgoing connections take their local ports: a port there can
 # be taken by a connection between this check and the server's bind.

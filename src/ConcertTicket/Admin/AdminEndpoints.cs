@@ -55,7 +55,7 @@ internal static class AdminEndpoints
             .WithName("UpdateConcert")
             .ProducesProblemCodes(StatusCodes.Status401Unauthorized, "unauthorized")
             .WithSummary("Change a concert's name, venue, sale window or state (on_sale, paused, closed); prices only while a draft")
-            .WithDescription("Send only the fields to change; `null` clears a window bound. `categories: [{id, price}]` changes prices while the concert is a draft. A closed concert stays closed.")
+            .WithDescription("Send only the fields to change; `null` clears a window bound. `categories: [{id, price, rows, columns}]` (or `seats: [{row, column}]` instead of rows and columns) changes a category's price, its seats (the new layout replaces the old), or both, while the concert is a draft. A closed concert stays closed.")
             .Accepts<JsonElement>("application/json")
             .ProducesProblemCodes(StatusCodes.Status400BadRequest, "validation_failed", "invalid_json")
             .ProducesProblemCodes(StatusCodes.Status404NotFound, "unknown_concert")

@@ -31,7 +31,10 @@ internal sealed record ConcertPatch(
     DateTimeOffset? SaleClosesAt,
     bool ClearSaleClosesAt,
     string? State,
-    IReadOnlyList<(int Id, long Price)>? Prices);
+    IReadOnlyList<CategoryChange>? Categories);
+
+/// <summary>A draft concert's category to change: its price, its seats (a new grid or list replaces the old), or both.</summary>
+internal sealed record CategoryChange(int Id, long? Price, IReadOnlyList<SeatPosition>? Seats);
 
 /// <summary>
 /// Reads concert bodies field by field, so that each mistake gets its own message naming the field
@@ -118,28 +121,32 @@ internal static class ConcertReader
         var state = OptionalText(body, "state", 20, errors);
         if (state is not null && !errors.ContainsKey("state") && state is not (SaleWindow.OnSale or SaleWindow.Paused or SaleWindow.Closed))
             errors["state"] = ["must be on_sale, paused or closed"];
-        List<(int, long)>? prices = null;
+        List<CategoryChange>? changes = null;
         if (body.TryGetProperty("categories", out var list) && list.ValueKind != JsonValueKind.Null)
         {
             if (list.ValueKind != JsonValueKind.Array || list.GetArrayLength() > MaxCategories)
-                errors["categories"] = ["must be an array of {\"id\",\"price\"}"];
+                errors["categories"] = ["must be an array of {\"id\", and \"price\" and/or \"rows\" and \"columns\" or \"seats\"}"];
             else
             {
-                prices = [];
+                changes = [];
                 var index = 0;
                 foreach (var item in list.EnumerateArray())
                 {
                     var path = $"categories[{index++}]";
                     if (item.ValueKind != JsonValueKind.Object) { errors[path] = ["must be an object"]; continue; }
-                    UnknownFields(item, ["id", "price"], path + ".", errors);
+                    UnknownFields(item, ["id", "price", "rows", "columns", "seats"], path + ".", errors);
+                    var before = errors.Count;
                     var id = Integer(item, "id", path, 1, int.MaxValue, errors);
-                    var price = Price(item, path, errors);
-                    if (id is { } i && price is { } p) prices.Add(((int)i, p));
+                    var price = item.TryGetProperty("price", out _) ? Price(item, path, errors) : null;
+                    var laidOut = item.TryGetProperty("rows", out _) || item.TryGetProperty("columns", out _) || item.TryGetProperty("seats", out _);
+                    var seats = laidOut ? ReadSeats(item, path, errors) : null;
+                    if (!laidOut && !item.TryGetProperty("price", out _)) errors[path] = ["names nothing to change: give price, or rows and columns, or seats"];
+                    if (errors.Count == before) changes.Add(new CategoryChange((int)id!.Value, price, seats));
                 }
             }
         }
         if (errors.Count > 0) return false;
-        patch = new ConcertPatch(name, venue, opens, clearOpens, closes, clearCloses, state, prices);
+        patch = new ConcertPatch(name, venue, opens, clearOpens, closes, clearCloses, state, changes);
         return true;
     }
 
@@ -158,6 +165,14 @@ internal static class ConcertReader
         else
             name = n.GetString()!.Trim();
         var price = Price(item, path, errors);
+        var seats = ReadSeats(item, path, errors);
+        return errors.Count > before ? null : new CategoryDefinition(name!, price!.Value, seats!);
+    }
+
+    /// <summary>A category's seats: a grid of rows × columns, or an explicit list; null (and errors) when invalid.</summary>
+    private static List<SeatPosition>? ReadSeats(JsonElement item, string path, Dictionary<string, string[]> errors)
+    {
+        var before = errors.Count;
         var seats = new List<SeatPosition>();
         var hasGrid = item.TryGetProperty("rows", out _) || item.TryGetProperty("columns", out _);
         var hasList = item.TryGetProperty("seats", out var list) && list.ValueKind != JsonValueKind.Null;
@@ -197,7 +212,7 @@ internal static class ConcertReader
                 seats.Add(position);
             }
         }
-        return errors.Count > before ? null : new CategoryDefinition(name!, price!.Value, seats);
+        return errors.Count > before ? null : seats;
     }
 
     private static long? Price(JsonElement item, string path, Dictionary<string, string[]> errors)

@@ -121,6 +121,44 @@ public sealed class AdminApiTests(LiveServers stack)
     }
 
     [Fact]
+    public async Task A_drafts_layout_is_changed_by_patch_as_a_grid_or_a_list_of_seats_and_fixed_once_on_sale()
+    {
+        await using var sale = await OwnSale.CreateAsync(stack);
+        await using var app = await sale.StartAppAsync(stack);
+        var (id, categories) = await OwnSale.CreateConcertAsync(app, state: "draft", rows: 2, columns: 5, categories: 2);
+        async Task<(long Seats, long Price)> CategoryAsync(int category) => (
+            await Sale.ScalarAsync<long>(sale.DataSource, "SELECT count(*) FROM seats WHERE category_id = $1", category),
+            await Sale.ScalarAsync<long>(sale.DataSource, "SELECT price FROM categories WHERE id = $1", category));
+
+        var grid = await app.Client.SendAsync(OwnSale.Admin(HttpMethod.Patch, $"/admin/concerts/{id}",
+            new { categories = new object[] { new { id = categories[0], rows = 3, columns = 4 } } }));
+        var list = await app.Client.SendAsync(OwnSale.Admin(HttpMethod.Patch, $"/admin/concerts/{id}",
+            new { categories = new object[] { new { id = categories[1], price = 2_500_000, seats = new[] { new { row = 1, column = 7 }, new { row = 2, column = 9 } } } } }));
+        var half = await app.Client.SendAsync(OwnSale.Admin(HttpMethod.Patch, $"/admin/concerts/{id}",
+            new { categories = new object[] { new { id = categories[0], rows = 3 } } }));
+        var nothing = await app.Client.SendAsync(OwnSale.Admin(HttpMethod.Patch, $"/admin/concerts/{id}",
+            new { categories = new object[] { new { id = categories[0] } } }));
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (grid.StatusCode, list.StatusCode));
+        Assert.Equal((12L, 1_000_000L), await CategoryAsync(categories[0]));
+        Assert.Equal((2L, 2_500_000L), await CategoryAsync(categories[1]));
+        Assert.Equal(["1:7", "2:9"], (await Sale.ScalarAsync<string[]>(sale.DataSource,
+            "SELECT array_agg(row_no || ':' || col_no ORDER BY row_no) FROM seats WHERE category_id = $1", categories[1])));
+        Assert.Equal(12, (await TestApp.JsonAsync(list)).GetProperty("data").GetProperty("categories")[0].GetProperty("seats").GetInt32());
+        Assert.Equal("validation_failed", await TestApp.ProblemCodeAsync(half));
+        Assert.Contains("categories[0].columns", (await TestApp.JsonAsync(half)).GetProperty("errors").EnumerateObject().Select(e => e.Name));
+        Assert.Equal("validation_failed", await TestApp.ProblemCodeAsync(nothing));
+
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.SendAsync(OwnSale.Admin(HttpMethod.Patch, $"/admin/concerts/{id}", new { state = "on_sale" }))).StatusCode);
+        var late = await app.Client.SendAsync(OwnSale.Admin(HttpMethod.Patch, $"/admin/concerts/{id}",
+            new { categories = new object[] { new { id = categories[0], rows = 1, columns = 1 } } }));
+        Assert.Equal("concert_not_draft", await TestApp.ProblemCodeAsync(late));
+        Assert.Equal((12L, 1_000_000L), await CategoryAsync(categories[0]));
+        Assert.Equal(HttpStatusCode.Created, (await app.PostOrderAsync(Sale.Email(), categories[1])).StatusCode);
+        await Sale.AssertInvariantsAsync(sale.DataSource);
+    }
+
+    [Fact]
     public async Task The_sale_figures_follow_orders_and_payments_and_a_refund_is_recorded_once_and_closes_the_order()
     {
         await using var sale = await OwnSale.CreateAsync(stack);

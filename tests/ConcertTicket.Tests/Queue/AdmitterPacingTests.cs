@@ -24,8 +24,7 @@ public sealed class AdmitterPacingTests(LiveServers stack)
         for (var i = 0; i < 300; i++) await QueueFans.JoinAsync(app.Client, Sale.Email());
         var store = app.Services.GetRequiredService<QueueStore>();
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var admitter = new Admitter(store, app.Services.GetRequiredService<StockQueries>(), app.Services.GetRequiredService<QueueMetrics>(),
-            app.Services.GetRequiredService<IOptions<QueueOptions>>(), clock, NullLogger<Admitter>.Instance);
+        var admitter = NewAdmitter(app, clock);
 
         async Task<(double Rate, int Admitted)> SecondAsync(double p95Ms)
         {
@@ -65,8 +64,7 @@ public sealed class AdmitterPacingTests(LiveServers stack)
         }
         var store = app.Services.GetRequiredService<QueueStore>();
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var admitter = new Admitter(store, app.Services.GetRequiredService<StockQueries>(), app.Services.GetRequiredService<QueueMetrics>(),
-            app.Services.GetRequiredService<IOptions<QueueOptions>>(), clock, NullLogger<Admitter>.Instance);
+        var admitter = NewAdmitter(app, clock);
         async Task<IReadOnlyList<Guid>> SecondAsync(double seconds = 1)
         {
             clock.Advance(TimeSpan.FromSeconds(seconds));
@@ -87,4 +85,10 @@ public sealed class AdmitterPacingTests(LiveServers stack)
         Assert.Equal(4, await store.OutstandingAdmissionsAsync(clock.GetUtcNow()));
         await Sale.AssertInvariantsAsync(stack.DataSource);
     }
+
+    /// <summary>An admitter on the app's Redis, PostgreSQL and options, on a clock the test moves.</summary>
+    private static Admitter NewAdmitter(TestApp app, TimeProvider clock) =>
+        new(app.Services.GetRequiredService<QueueStore>(), app.Services.GetRequiredService<StockQueries>(),
+            app.Services.GetRequiredService<QueueMetrics>(), app.Services.GetRequiredService<IOptions<QueueOptions>>(),
+            clock, NullLogger<Admitter>.Instance);
 }

@@ -110,7 +110,7 @@ internal static class ProblemCatalog
             "Concert 2 is closed; it cannot become on_sale."),
         new("concert_not_draft", "Only a draft concert's prices and layout can change.",
             "Prices and seats are fixed once the concert left `draft`.",
-            "Concert 2 is on_sale; prices change only while it is a draft."),
+            "Concert 2 is on_sale; prices and seats change only while it is a draft."),
         new("refund_not_required", "This order has no refund to record.",
             "Only a `refund_required` order whose refund was not recorded yet can be refunded.",
             "Order '0193a0c4-5e6f-7a8b-9c0d-1e2f3a4b5c6d' is paid, not refund_required."),
