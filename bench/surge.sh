@@ -16,7 +16,7 @@ app="$root/src/ConcertTicket/bin/Release/net10.0/concert-ticket.dll"
 loadgen="$root/loadtest/LoadGenerator/bin/Release/net10.0/loadgen.dll"
 export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=concert_ticket"
 export ConnectionStrings__Redis="127.0.0.1:$redis_port"
-export Payment__ServerKey=loadtest-server-key Logging__LogLevel__Default=Warning
+export Payment__Gateway=Fake Payment__Fake__LatencyMs=100 Payment__ServerKey=loadtest-server-key Logging__LogLevel__Default=Warning
 export Protection__OrdersPerIpPerMinute=0 Protection__OrdersPerEmailPerMinute=0
 export Queue__TokenSecret=surge-benchmark-token-secret-0123456789 Queue__AdmitPerSecond=${ADMIT_PER_SECOND:-400}
 
@@ -37,6 +37,7 @@ for mode in ${MODES:-off on}; do   # MODES=on runs one mode only
   dotnet "$app" serve-all --urls "http://127.0.0.1:$http_port" >"$work/service-$mode.log" 2>&1 &
   app_pid=$!
   for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$http_port/health" >/dev/null && break; sleep 0.2; done
+  curl -sf "http://127.0.0.1:$http_port/health" >/dev/null || { say "the service did not start:"; tail -n 5 "$work/service-$mode.log"; exit 1; }
   # The service took a few seconds to start: wait for the arrivals to begin 3 s before the opening.
   if [ "$mode" = on ]; then
     while [ "$(date -u +%s)" -lt $(( $(date -u -d "$opens_at" +%s) - 3 )) ]; do sleep 0.1; done
