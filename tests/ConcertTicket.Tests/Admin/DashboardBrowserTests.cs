@@ -77,6 +77,40 @@ public sealed class DashboardBrowserTests(LiveServers stack)
         await app.StopAsync();
     }
 
+    [Fact]
+    public async Task With_the_waiting_room_on_the_dashboard_shows_its_line_and_admissions()
+    {
+        await using var sale = await OwnSale.CreateAsync(stack);
+        await using var app = AppHost.CreateWebApp(stack.Args([
+            "--urls=http://127.0.0.1:0", $"--ConnectionStrings:Postgres={sale.ConnectionString}",
+            $"--Admin:ApiKeys:main={OwnSale.AdminKey}", "--Admin:DashboardRefreshMilliseconds=500",
+            .. Queue.QueueFans.Args(Queue.QueueFans.NewName())]), withWorkers: false);
+        await app.StartAsync();
+        var baseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var http = new HttpClient { BaseAddress = new Uri(baseUrl) };
+        var created = await http.SendAsync(OwnSale.Admin(HttpMethod.Post, "/admin/concerts", new
+        {
+            name = "Queued Show", venue = "Hall", starts_at = "2027-03-01T19:00:00+07:00", time_zone = "Asia/Jakarta", state = "on_sale",
+            categories = new[] { new { name = "FLOOR", price = 500_000, rows = 2, columns = 5 } },
+        }));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        for (var i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.Created, (await Queue.QueueFans.JoinAsync(http, Sale.Email())).Status);
+        Assert.Single(await app.Services.GetRequiredService<ConcertTicket.Queue.QueueStore>()
+            .AdmitAsync(1, DateTimeOffset.UtcNow.AddMinutes(10), DateTimeOffset.MinValue));
+
+        using var driver = StartBrowser();
+        var wait = new WebDriverWait(driver, TimeSpan.FromSeconds(30));
+        driver.Navigate().GoToUrl(baseUrl + "/admin/");
+        driver.FindElement(By.Id("key")).SendKeys(OwnSale.AdminKey);
+        driver.FindElement(By.Id("connect")).Click();
+        wait.Until(d => d.FindElement(By.Id("waiting-room")).Displayed && d.FindElement(By.Id("queue-waiting")).Text == "2");
+
+        Assert.Equal("1", driver.FindElement(By.Id("queue-admitted")).Text);
+        Assert.Equal("admitting", driver.FindElement(By.Id("queue-state")).Text);
+        ((ITakesScreenshot)driver).GetScreenshot().SaveAsFile(Repository.ScreenshotPath("admin-dashboard-queue.png"));
+        await app.StopAsync();
+    }
+
     private static string? TryCell(Func<string, string> cell, string field)
     {
         try
