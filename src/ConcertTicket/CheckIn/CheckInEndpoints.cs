@@ -84,7 +84,7 @@ internal static class CheckInEndpoints
         }
 
         activity?.SetTag("ticket.id", claims.TicketId);
-        var (outcome, state) = await store.AdmitAsync(claims.TicketId, code!, gate, ct);
+        var (outcome, state) = await store.AdmitAsync(claims, code!, gate, ct);
         metrics.Scanned(gate, outcome.ToString());
         activity?.SetTag("checkin.outcome", outcome.ToString());
         return outcome switch
@@ -130,7 +130,7 @@ internal static class CheckInEndpoints
         }
         if (verified.Count > 0)
         {
-            var states = await store.AdmitBatchAsync([.. verified.Select(v => (v.Claims.TicketId, v.Code, v.Gate, v.At))], ct);
+            var states = await store.AdmitBatchAsync([.. verified.Select(v => (v.Claims, v.Code, v.Gate, v.At))], ct);
             foreach (var v in verified)
             {
                 var state = states.GetValueOrDefault(v.Claims.TicketId);

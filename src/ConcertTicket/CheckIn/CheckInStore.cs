@@ -19,69 +19,72 @@ internal sealed class CheckInStore(NpgsqlDataSource dataSource, PostgresDeadline
     /// <summary>The code must be the ticket's kept code (or none kept yet): a code never handed out admits nobody.</summary>
     internal const string AdmitSql = """
         UPDATE tickets SET status = 'checked_in', checked_in_at = now(), checked_in_gate = $2
-        WHERE id = $1 AND status = 'valid' AND (code IS NULL OR code = $3)
+        WHERE order_id = $1 AND id = $4 AND status = 'valid' AND (code IS NULL OR code = $3)
         RETURNING checked_in_at
         """;
 
-    internal const string StateSql = "SELECT id, status, checked_in_at, checked_in_gate, code FROM tickets WHERE id = ANY ($1)";
+    /// <summary>The tickets of these orders (the key, 0012), keyed below by their ticket id.</summary>
+    internal const string StateSql = "SELECT id, status, checked_in_at, checked_in_gate, code FROM tickets WHERE order_id = ANY ($1)";
 
     /// <summary>
     /// Uploaded scans: per ticket the batch's earliest scan, recorded when the ticket is valid or its recorded
-    /// admission is later (the earliest scan wins). The tickets are locked in id order first, so two uploads that
+    /// admission is later (the earliest scan wins). The tickets are locked in key order first, so two uploads that
     /// share tickets never deadlock, and each update reads the locked, latest version.
     /// </summary>
     internal const string AdmitBatchSql = """
         WITH scan AS (
-            SELECT DISTINCT ON (s.id) s.id, s.gate, s.scanned_at, s.code
-            FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[]) AS s (id, gate, scanned_at, code)
-            ORDER BY s.id, s.scanned_at, s.gate
+            SELECT DISTINCT ON (s.order_id, s.ticket_id) s.order_id, s.ticket_id, s.gate, s.scanned_at, s.code
+            FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::uuid[]) AS s (order_id, gate, scanned_at, code, ticket_id)
+            ORDER BY s.order_id, s.ticket_id, s.scanned_at, s.gate
         ),
         locked AS (
-            SELECT id, status, checked_in_at, code FROM tickets WHERE id = ANY ($1) ORDER BY id FOR UPDATE
+            SELECT order_id, id, status, checked_in_at, code FROM tickets WHERE order_id = ANY ($1) ORDER BY order_id FOR UPDATE
         ),
         admitted AS (
             UPDATE tickets t SET status = 'checked_in', checked_in_at = s.scanned_at, checked_in_gate = s.gate
-            FROM locked l JOIN scan s ON s.id = l.id
-            WHERE t.id = ANY ($1) AND t.id = l.id AND (l.code IS NULL OR l.code = s.code)
+            FROM locked l JOIN scan s ON s.order_id = l.order_id AND s.ticket_id = l.id
+            WHERE t.order_id = ANY ($1) AND t.order_id = l.order_id AND (l.code IS NULL OR l.code = s.code)
               AND (l.status = 'valid' OR l.status = 'checked_in' AND l.checked_in_at > s.scanned_at)
-            RETURNING t.id
+            RETURNING t.order_id
         )
         SELECT count(*) FROM admitted
         """;
 
-    public Task<(CheckInOutcome Outcome, TicketState? State)> AdmitAsync(Guid ticketId, string code, string gate, CancellationToken ct) =>
+    public Task<(CheckInOutcome Outcome, TicketState? State)> AdmitAsync(TicketClaims ticket, string code, string gate, CancellationToken ct) =>
         deadline.RunAsync(async token =>
         {
             await using (var admit = dataSource.CreateCommand(AdmitSql))
             {
-                admit.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = ticketId });
+                admit.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = ticket.OrderId });
                 admit.Parameters.Add(new NpgsqlParameter<string> { TypedValue = gate });
                 admit.Parameters.Add(new NpgsqlParameter<string> { TypedValue = code });
+                admit.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = ticket.TicketId });
                 if (await admit.ExecuteScalarAsync(token) is DateTime at)
                 {
-                    return (CheckInOutcome.Admitted, new TicketState(ticketId, TicketStatus.CheckedIn,
+                    return (CheckInOutcome.Admitted, new TicketState(ticket.TicketId, TicketStatus.CheckedIn,
                         new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)), gate, code));
                 }
             }
-            var state = (await StatesCoreAsync([ticketId], token)).GetValueOrDefault(ticketId);
+            var state = (await StatesCoreAsync([ticket.OrderId], token)).GetValueOrDefault(ticket.TicketId);
             return (Explain(state, code), state);
         }, ct);
 
-    /// <summary>Records each ticket's earliest scan of the batch, then reads every ticket's state.</summary>
-    public Task<Dictionary<Guid, TicketState>> AdmitBatchAsync(IReadOnlyList<(Guid TicketId, string Code, string Gate, DateTimeOffset ScannedAt)> scans,
+    /// <summary>Records each ticket's earliest scan of the batch, then reads every ticket's state, by ticket id.</summary>
+    public Task<Dictionary<Guid, TicketState>> AdmitBatchAsync(IReadOnlyList<(TicketClaims Ticket, string Code, string Gate, DateTimeOffset ScannedAt)> scans,
         CancellationToken ct) =>
         deadline.RunAsync(async token =>
         {
-            var ids = scans.Select(s => s.TicketId).ToArray();
+            var orderIds = scans.Select(s => s.Ticket.OrderId).ToArray();
             await using (var admit = dataSource.CreateCommand(AdmitBatchSql))
             {
-                admit.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
+                admit.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = orderIds });
                 admit.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. scans.Select(s => s.Gate)] });
                 admit.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = [.. scans.Select(s => s.ScannedAt)] });
                 admit.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. scans.Select(s => s.Code)] });
+                admit.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. scans.Select(s => s.Ticket.TicketId)] });
                 await admit.ExecuteNonQueryAsync(token);
             }
-            return await StatesCoreAsync(ids, token);
+            return await StatesCoreAsync(orderIds, token);
         }, ct);
 
     /// <summary>Why a check-in did not admit, from the ticket's state; Admitted only for its recorded admission.</summary>
@@ -95,10 +98,10 @@ internal sealed class CheckInStore(NpgsqlDataSource dataSource, PostgresDeadline
         _ => CheckInOutcome.Unknown,
     };
 
-    private async Task<Dictionary<Guid, TicketState>> StatesCoreAsync(Guid[] ids, CancellationToken ct)
+    private async Task<Dictionary<Guid, TicketState>> StatesCoreAsync(Guid[] orderIds, CancellationToken ct)
     {
         await using var read = dataSource.CreateCommand(StateSql);
-        read.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
+        read.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = orderIds });
         await using var reader = await read.ExecuteReaderAsync(ct);
         var states = new Dictionary<Guid, TicketState>();
         while (await reader.ReadAsync(ct))

@@ -25,6 +25,9 @@ internal sealed class EmailOptions
     /// <summary>E-mails leased per pass.</summary>
     public int BatchSize { get; set; } = 100;
 
+    /// <summary>SMTP connections a worker sends a pass's e-mails over at once (each sends one e-mail at a time).</summary>
+    public int Connections { get; set; } = 4;
+
     public bool IsEnabled => Enabled ?? !string.IsNullOrWhiteSpace(Smtp.Host);
 
     public IEnumerable<string> Validate()
@@ -37,6 +40,7 @@ internal sealed class EmailOptions
         if (!Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out _)) yield return $"Email:PublicBaseUrl must be an absolute URL (got {PublicBaseUrl}).";
         foreach (var e in Infrastructure.OptionsValidation.Range("Email:MaxAttempts", MaxAttempts, 1, 100)) yield return e;
         foreach (var e in Infrastructure.OptionsValidation.Range("Email:BatchSize", BatchSize, 1, 1000)) yield return e;
+        foreach (var e in Infrastructure.OptionsValidation.Range("Email:Connections", Connections, 1, 32)) yield return e;
         if (RetryBaseSeconds is < 0 or > 3600) yield return $"Email:RetryBaseSeconds must be between 0 and 3600 (got {RetryBaseSeconds}).";
         foreach (var e in Infrastructure.OptionsValidation.Range("Email:Smtp:TimeoutSeconds", Smtp.TimeoutSeconds, 1, 600)) yield return e;
     }

@@ -72,7 +72,7 @@ internal static partial class TicketEndpoints
     private static async Task<IResult> GetAsync(HttpContext context, string code, TicketCode codes, TicketStore store, CancellationToken ct)
     {
         if (codes.Verify(code) is not { } claims) return InvalidTicket();
-        var ticket = await store.GetAsync(claims.TicketId, ct);
+        var ticket = await store.GetAsync(claims, ct);
         // A well-signed code that is not the one kept for its ticket was never handed out.
         if (ticket is null || (ticket.Code is not null && ticket.Code != code)) return UnknownTicket(claims.TicketId);
         var view = new TicketView(ticket.Id, ticket.OrderId, ticket.Concert, ticket.Category,

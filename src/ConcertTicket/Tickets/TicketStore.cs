@@ -42,26 +42,28 @@ internal sealed class TicketStore(NpgsqlDataSource dataSource, PostgresDeadline 
 
     internal const string ByOrderSql = "WITH t AS MATERIALIZED (SELECT * FROM tickets WHERE order_id = $1)\n" + SelectFromTicketsSql;
 
-    internal const string ByIdSql = "WITH t AS MATERIALIZED (SELECT * FROM tickets WHERE id = $1)\n" + SelectFromTicketsSql;
+    /// <summary>A ticket by its code's claims: found by its order (the key, 0012), and only if the ticket id agrees.</summary>
+    internal const string ByClaimsSql = "WITH t AS MATERIALIZED (SELECT * FROM tickets WHERE order_id = $1 AND id = $2)\n" + SelectFromTicketsSql;
 
-    internal const string ByIdsSql = "WITH t AS MATERIALIZED (SELECT * FROM tickets WHERE id = ANY ($1))\n" + SelectFromTicketsSql;
+    internal const string ByOrdersSql = "WITH t AS MATERIALIZED (SELECT * FROM tickets WHERE order_id = ANY ($1))\n" + SelectFromTicketsSql;
 
-    internal const string SaveCodeSql = "UPDATE tickets SET code = $2 WHERE id = $1 AND code IS NULL RETURNING code";
+    internal const string SaveCodeSql = "UPDATE tickets SET code = $2 WHERE order_id = $1 AND code IS NULL RETURNING code";
 
-    internal const string CodeSql = "SELECT code FROM tickets WHERE id = $1";
+    internal const string CodeSql = "SELECT code FROM tickets WHERE order_id = $1";
 
     public Task<TicketRow?> GetByOrderAsync(Guid orderId, CancellationToken ct) =>
         deadline.RunAsync(token => SingleAsync(ByOrderSql, orderId, token), ct);
 
-    public Task<TicketRow?> GetAsync(Guid ticketId, CancellationToken ct) =>
-        deadline.RunAsync(token => SingleAsync(ByIdSql, ticketId, token), ct);
+    /// <summary>The ticket a verified code names; null when no ticket of that order has that id.</summary>
+    public Task<TicketRow?> GetAsync(TicketClaims claims, CancellationToken ct) =>
+        deadline.RunAsync(token => SingleAsync(ByClaimsSql, claims.OrderId, token, claims.TicketId), ct);
 
-    public async Task<List<TicketRow>> GetManyAsync(Guid[] ticketIds, CancellationToken ct)
+    public async Task<List<TicketRow>> GetByOrdersAsync(Guid[] orderIds, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand(ByIdsSql);
-        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ticketIds });
+        await using var command = dataSource.CreateCommand(ByOrdersSql);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = orderIds });
         await using var reader = await command.ExecuteReaderAsync(ct);
-        var rows = new List<TicketRow>(ticketIds.Length);
+        var rows = new List<TicketRow>(orderIds.Length);
         while (await reader.ReadAsync(ct)) rows.Add(Read(reader));
         return rows;
     }
@@ -75,21 +77,22 @@ internal sealed class TicketStore(NpgsqlDataSource dataSource, PostgresDeadline 
         {
             await using (var save = dataSource.CreateCommand(SaveCodeSql))
             {
-                save.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = ticket.Id });
+                save.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = ticket.OrderId });
                 save.Parameters.Add(new NpgsqlParameter<string> { TypedValue = signed });
                 if (await save.ExecuteScalarAsync(token) is string saved) return saved;
             }
             // Another reader kept its code first; a new statement sees its commit.
             await using var read = dataSource.CreateCommand(CodeSql);
-            read.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = ticket.Id });
+            read.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = ticket.OrderId });
             return (string)(await read.ExecuteScalarAsync(token))!;
         }, ct);
     }
 
-    private async Task<TicketRow?> SingleAsync(string sql, Guid id, CancellationToken ct)
+    private async Task<TicketRow?> SingleAsync(string sql, Guid orderId, CancellationToken ct, Guid? ticketId = null)
     {
         await using var command = dataSource.CreateCommand(sql);
-        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = orderId });
+        if (ticketId is { } id) command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? Read(reader) : null;
     }

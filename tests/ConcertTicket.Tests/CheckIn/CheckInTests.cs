@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using ConcertTicket.Tests.Infrastructure;
 using ConcertTicket.Tests.Tickets;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ConcertTicket.Tests.CheckIn;
 
@@ -58,6 +59,25 @@ public sealed class CheckInTests(LiveServers stack)
         var invalid = await CheckInAsync(app, tampered);
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
         Assert.Equal("invalid_ticket", await TestApp.ProblemCodeAsync(invalid));
+    }
+
+    [Fact]
+    public async Task A_well_signed_code_naming_a_real_order_but_another_ticket_id_admits_nobody()
+    {
+        var category = await Sale.CreateCategoryAsync(stack.DataSource, seats: 1, TicketSale.Price);
+        await using var app = await TestApp.StartAsync(stack);
+        var (orderId, _, code) = await TicketSale.PaidAsync(app, category);
+        // Tickets are found by their order (the key); the ticket id must agree as well.
+        var stranger = app.Services.GetRequiredService<ConcertTicket.Tickets.TicketCode>()
+            .Sign(new ConcertTicket.Tickets.TicketClaims(Guid.NewGuid(), orderId, "c", "VIP", 1, 1, DateTimeOffset.UtcNow));
+
+        var refused = await CheckInAsync(app, stranger);
+        Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+        Assert.Equal("unknown_ticket", await TestApp.ProblemCodeAsync(refused));
+        var batch = await BatchAsync(app, [new { code = stranger, gate = "south", scanned_at = DateTimeOffset.UtcNow }]);
+        Assert.Equal("unknown_ticket", batch[0].GetProperty("result").GetString());
+
+        Assert.Equal(HttpStatusCode.OK, (await CheckInAsync(app, code)).StatusCode);
     }
 
     [Fact]

@@ -39,6 +39,21 @@ internal sealed class SmtpSink : IAsyncDisposable
         set => _store.Refusing = value;
     }
 
+    /// <summary>How long the server takes to accept each message (the time a real server's answer takes).</summary>
+    public TimeSpan SaveDelay
+    {
+        get => _store.SaveDelay;
+        set => _store.SaveDelay = value;
+    }
+
+    /// <summary>The most messages being accepted at the same moment (at most one per connection).</summary>
+    public int MostAtOnce => _store.MostAtOnce;
+
+    /// <summary>SMTP sessions (connections) opened so far.</summary>
+    public int Sessions => _sessions;
+
+    private int _sessions;
+
     /// <summary>The configuration that points the service at this server.</summary>
     public string[] Args(params string[] extra) =>
     [
@@ -65,6 +80,7 @@ internal sealed class SmtpSink : IAsyncDisposable
         var services = new SmtpServer.ComponentModel.ServiceProvider();
         services.Add(_store);
         var server = new SmtpServer.SmtpServer(options, services);
+        server.SessionCreated += (_, _) => Interlocked.Increment(ref _sessions);
         _running = new CancellationTokenSource();
         _serving = server.StartAsync(_running.Token);
         // Wait until it accepts connections.
@@ -109,13 +125,32 @@ internal sealed class SmtpSink : IAsyncDisposable
 
         public volatile bool Refusing;
 
+        public TimeSpan SaveDelay;
+
+        private int _atOnce;
+
+        public int MostAtOnce;
+
         public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction,
             ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
             if (Refusing) return new SmtpResponse(SmtpReplyCode.ServiceUnavailable, "try again later");
-            await using var stream = new MemoryStream(buffer.ToArray());
-            Queue.Enqueue(await MimeMessage.LoadAsync(stream, cancellationToken));
-            return SmtpResponse.Ok;
+            var atOnce = Interlocked.Increment(ref _atOnce);
+            try
+            {
+                for (var most = MostAtOnce; atOnce > most; most = MostAtOnce)
+                {
+                    if (Interlocked.CompareExchange(ref MostAtOnce, atOnce, most) == most) break;
+                }
+                if (SaveDelay > TimeSpan.Zero) await Task.Delay(SaveDelay, cancellationToken);
+                await using var stream = new MemoryStream(buffer.ToArray());
+                Queue.Enqueue(await MimeMessage.LoadAsync(stream, cancellationToken));
+                return SmtpResponse.Ok;
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _atOnce);
+            }
         }
     }
 }

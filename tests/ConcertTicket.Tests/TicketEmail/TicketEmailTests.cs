@@ -139,6 +139,36 @@ public sealed class TicketEmailTests(LiveServers stack)
     }
 
     [Fact]
+    public async Task One_pass_sends_over_Email_Connections_connections_at_once_each_email_once()
+    {
+        const int orders = 20;
+        await SetAsideOthersAsync();
+        var category = await Sale.CreateCategoryAsync(stack.DataSource, seats: orders, TicketSale.Price);
+        await using var smtp = await SmtpSink.StartAsync();
+        // A server that takes a while to accept each message: connections that send one after the other never overlap.
+        smtp.SaveDelay = TimeSpan.FromMilliseconds(200);
+        await using var app = await TestApp.StartAsync(stack, smtp.Args(
+            "--Protection:OrdersPerIpPerMinute=0", "--Protection:OrdersPerEmailPerMinute=0", "--Email:Connections=4"));
+        var emails = new List<string>();
+        for (var i = 0; i < orders; i++)
+        {
+            var email = Sale.Email("parallel");
+            var orderId = await TicketSale.OrderAsync(app, category, email);
+            Assert.Equal(HttpStatusCode.OK, (await Callbacks.PostAsync(app, orderId, "settlement", TicketSale.Price)).StatusCode);
+            emails.Add(email);
+        }
+
+        var sessionsBefore = smtp.Sessions; // the sink's own start-up probe
+        Assert.Equal(orders, await app.Services.GetRequiredService<TicketEmailWorker>().RunOnceAsync(CancellationToken.None));
+
+        Assert.Equal(4, smtp.Sessions - sessionsBefore);
+        Assert.InRange(smtp.MostAtOnce, 2, 4);
+        foreach (var email in emails) Assert.Single(smtp.To(email));
+        Assert.Equal(0L, await Sale.ScalarAsync<long>(stack.DataSource,
+            "SELECT count(*) FROM tickets t JOIN orders o ON o.id = t.order_id WHERE o.category_id = $1 AND t.email_sent_at IS NULL", category));
+    }
+
+    [Fact]
     public async Task Two_workers_send_500_paid_orders_500_emails_none_twice()
     {
         const int orders = 500;
