@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Before and after, side by side: the seed's scenario (bench/run.sh, one VU count, no ceilings, no sell-out) run
 # from two checkouts in turn, ROUNDS times, each run on a fresh stack; prints one line per run and the medians.
-# The machine's speed drifts from minute to minute, so only interleaved runs compare.
+# The machine's speed drifts from minute to minute, so only interleaved runs compare; the order flips every round
+# (before, after; after, before; ...), so that a drift over the runs does not favour the side that always runs second.
 # Usage: bench/alternate.sh [--rounds N] [--vus N] [--out DIR] BEFORE_DIR AFTER_DIR [-- extra bench/run.sh options]
 #   e.g. git worktree add --detach /tmp/before a109fb5 && bench/alternate.sh /tmp/before .
 set -uo pipefail
@@ -25,7 +26,8 @@ line() {
           printf "%s\t%s\t%.3f\t%s\n", v["rps"], v["orders_per_s"], 1000 * c / v["orders_per_s"], v["invariants.violated"] }' "$1/metrics.tsv"
 }
 for r in $(seq 1 "$rounds"); do
-  for side in before after; do
+  sides="before after"; [ $((r % 2)) -eq 0 ] && sides="after before"
+  for side in $sides; do
     dir=$([ $side = before ] && echo "$before" || echo "$after")
     (cd "$dir" && bench/run.sh --vus "$vus" --sellout-vus 0 --no-wrk --no-pgbench --out "$out/$side-$r" "$@" >"$out/$side-$r.log" 2>&1) \
       || { echo "bench/run.sh failed in $dir; see $out/$side-$r.log"; exit 1; }
