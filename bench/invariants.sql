@@ -47,6 +47,10 @@ checks (n, name, found, holds) AS (
     SELECT 5, format('pending orders created more than %s s + 2 s ago', :hold), count(*), count(*) = 0
     FROM orders WHERE status = 'pending' AND created_at < now() - make_interval(secs => :hold + 2)
     UNION ALL
+    SELECT 9, 'paid orders without their ticket, or tickets (not revoked) of orders not paid', count(*), count(*) = 0
+    FROM orders o FULL JOIN (SELECT order_id FROM tickets WHERE status <> 'revoked') t ON t.order_id = o.id
+    WHERE (o.status = 'paid') IS DISTINCT FROM (t.order_id IS NOT NULL)
+    UNION ALL
     SELECT 7, 'paid orders (information)',
            (SELECT count(*) FROM orders WHERE status = 'paid'), true
     UNION ALL
