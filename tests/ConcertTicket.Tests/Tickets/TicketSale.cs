@@ -80,7 +80,7 @@ internal static class TicketSale
             }
         }
         var source = new RGBLuminanceSource(gray, image.Width, image.Height, RGBLuminanceSource.BitmapFormat.Gray8);
-        var reader = new BarcodeReaderGeneric { Options = new DecodingOptions { TryHarder = true, PossibleFormats = [BarcodeFormat.QR_CODE] } };
+        var reader = new BarcodeReaderGeneric { Options = new DecodingOptions { PureBarcode = true, PossibleFormats = [BarcodeFormat.QR_CODE] } };
         return reader.Decode(source)?.Text;
     }
 }
