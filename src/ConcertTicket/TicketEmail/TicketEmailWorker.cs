@@ -11,7 +11,8 @@ namespace ConcertTicket.TicketEmail;
 /// <summary>
 /// Sends the ticket e-mails of the outbox (the tickets' email_* columns, written by the pay statement), a pass's
 /// e-mails over Email:Connections SMTP connections at once. Rows are leased with SKIP LOCKED, so several workers never
-/// take the same e-mail, and each leased e-mail is sent by one connection; a row is marked sent right after the SMTP server accepts it. A crash between that acceptance and the mark sends the e-mail again
+/// take the same e-mail, and each leased e-mail is sent by one connection; a row is marked sent right after the SMTP
+/// server accepts it. A crash between that acceptance and the mark sends the e-mail again
 /// when the lease runs out: one duplicate at most, with the same Message-ID. Failures are retried with a doubling
 /// delay and parked after Email:MaxAttempts.
 /// </summary>
